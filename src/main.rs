@@ -1,0 +1,211 @@
+//! The `crossdock` command: wires the crates together.
+//!
+//! | command    | what it does                                   | code                   |
+//! |------------|------------------------------------------------|------------------------|
+//! | `demo`     | simulate, build the warehouse, print KPIs, serve | `commands/demo.rs`   |
+//! | `simulate` | run the simulator into the warehouse           | `commands/simulate.rs` |
+//! | `kpi`      | print KPIs as a table, JSON or CSV             | `commands/kpi.rs`      |
+//! | `serve`    | serve the API and dashboard                    | `commands/serve.rs`    |
+
+mod commands;
+mod output;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// crossdock — analytics and AI-assisted operations for distributors that run Odoo.
+///
+/// crossdock captures every change to Odoo's database into open Delta Lake
+/// tables and turns them into KPIs (fill rate, OTIF, cycle time, margin
+/// leakage, ...). Start with `crossdock demo`.
+#[derive(Parser, Debug)]
+#[command(name = "crossdock", version, about, long_about)]
+struct Cli {
+    /// Warehouse root: a directory (created when missing) or a file:// URL.
+    #[arg(
+        long,
+        global = true,
+        env = "CROSSDOCK_DATA",
+        default_value = "./crossdock-data"
+    )]
+    data: String,
+
+    /// Log more (-v: debug, -vv: trace). Logs go to stderr; RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Simulate a distributor into the warehouse, print KPIs by channel, then
+    /// serve the dashboard on http://127.0.0.1:8080 until Ctrl-C.
+    Demo(DemoArgs),
+    /// Run the built-in Odoo simulator into the warehouse (resumes where the
+    /// warehouse left off).
+    Simulate(SimulateArgs),
+    /// Print KPIs from the warehouse.
+    Kpi(KpiArgs),
+    /// Serve the JSON API and the dashboard.
+    Serve(ServeArgs),
+}
+
+/// What the simulator simulates.
+#[derive(Args, Debug, Clone)]
+struct SimulationArgs {
+    /// Seed: the same seed gives the same company, orders and changes.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Days of business to simulate.
+    #[arg(long, default_value_t = 90)]
+    days: u32,
+    /// Quotations created per day, on average, across channels.
+    #[arg(long, default_value_t = 200)]
+    orders_per_day: u32,
+    /// Products in the catalog.
+    #[arg(long, default_value_t = 600)]
+    products: u32,
+    /// Warehouses.
+    #[arg(long, default_value_t = 2)]
+    warehouses: u32,
+    /// Add a second company with its own warehouse, customers and orders.
+    #[arg(long)]
+    second_company: bool,
+    /// Row changes per warehouse commit (larger: faster bulk loads; smaller:
+    /// fresher data while it runs).
+    #[arg(long, default_value_t = 250_000)]
+    batch_changes: usize,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[command(flatten)]
+    sim: SimulationArgs,
+    /// Stop after printing the KPIs instead of serving the dashboard.
+    #[arg(long)]
+    no_serve: bool,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Delete an existing warehouse at --data first (only if it is a crossdock warehouse).
+    #[arg(long)]
+    fresh: bool,
+}
+
+#[derive(Args, Debug)]
+struct SimulateArgs {
+    #[command(flatten)]
+    sim: SimulationArgs,
+    /// Pace the simulation: simulated seconds per real second (e.g. 3600 runs
+    /// an hour of business each second). 0 runs flat out.
+    #[arg(long, default_value_t = 0.0)]
+    speed: f64,
+}
+
+#[derive(Args, Debug)]
+struct KpiArgs {
+    /// Group by one or more of: channel, week, month, company, warehouse (comma-separated).
+    #[arg(long, default_value = "channel")]
+    by: String,
+    /// First day of order confirmation included (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day of order confirmation included (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+}
+
+/// Output formats of `crossdock kpi`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// An aligned table for people.
+    Table,
+    /// The full report as JSON (money as exact decimal strings).
+    Json,
+    /// One line per group, with a header.
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn,crossdock=info",
+        1 => "info,crossdock=debug",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Demo(args) => commands::demo::run(&cli.data, args).await,
+            Command::Simulate(args) => commands::simulate::run(&cli.data, args).await,
+            Command::Kpi(args) => commands::kpi::run(&cli.data, args).await,
+            Command::Serve(args) => commands::serve::run(&cli.data, args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Errors of the command line: each says what failed and, where it can, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// From the warehouse.
+    #[error(transparent)]
+    Warehouse(#[from] crossdock_warehouse::WarehouseError),
+    /// From a change source.
+    #[error(transparent)]
+    Ingest(#[from] crossdock_ingest::IngestError),
+    /// From the server.
+    #[error("server: {0}")]
+    Api(String),
+    /// Bad usage.
+    #[error("{0}")]
+    Usage(String),
+    /// Local I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with [`CliError`].
+pub type Result<T, E = CliError> = std::result::Result<T, E>;

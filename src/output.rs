@@ -1,0 +1,217 @@
+//! Rendering KPI reports as an aligned table or CSV.
+
+use crossdock_warehouse::kpi::{KpiReport, KpiRow};
+use rust_decimal::Decimal;
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn days(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into())
+}
+
+/// Money with thousands separators and 2 decimals (display only; JSON and
+/// CSV keep the exact value).
+pub fn money(v: Decimal) -> String {
+    let rounded = v.round_dp(2);
+    let neg = rounded.is_sign_negative() && !rounded.is_zero();
+    let text = format!("{:.2}", rounded.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}{grouped}.{frac}", if neg { "-" } else { "" })
+}
+
+const COLUMNS: [&str; 12] = [
+    "lines shipped",
+    "line fill",
+    "unit fill",
+    "OTIF",
+    "cycle p50 d",
+    "cycle p90 d",
+    "revenue",
+    "margin %",
+    "over-discount",
+    "below list",
+    "below cost",
+    "orders due",
+];
+
+fn cells(row: &KpiRow) -> Vec<String> {
+    let v = &row.values;
+    vec![
+        v.lines_shipped.to_string(),
+        pct(v.line_fill_rate),
+        pct(v.unit_fill_rate),
+        pct(v.otif),
+        days(v.cycle_p50_days),
+        days(v.cycle_p90_days),
+        money(v.revenue),
+        pct(v.margin_pct),
+        money(v.leak_over_discount),
+        money(v.leak_below_pricelist),
+        money(v.leak_below_cost),
+        v.orders_due.to_string(),
+    ]
+}
+
+/// An aligned text table, one line per group.
+pub fn table(report: &KpiReport) -> String {
+    let mut header: Vec<String> = report.by.clone();
+    header.extend(COLUMNS.iter().map(|s| s.to_string()));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in &report.rows {
+        let mut line: Vec<String> = report
+            .by
+            .iter()
+            .map(|d| r.group.get(d).cloned().unwrap_or_default())
+            .collect();
+        line.extend(cells(r));
+        rows.push(line);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain(std::iter::once(header[i].chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let dims = report.by.len();
+    let fmt = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i < dims {
+                    format!("{c:<w$}", w = widths[i])
+                } else {
+                    format!("{c:>w$}", w = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = fmt(&header);
+    out.push('\n');
+    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&fmt(r));
+        out.push('\n');
+    }
+    if rows.is_empty() {
+        out.push_str("(no confirmed orders in this period)\n");
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// CSV with a header; numbers unrounded, money exact.
+pub fn csv(report: &KpiReport) -> String {
+    let mut header: Vec<String> = report.by.clone();
+    header.extend(
+        [
+            "lines_shipped",
+            "lines_filled",
+            "line_fill_rate",
+            "units_ordered_shipped",
+            "units_first_shipment",
+            "unit_fill_rate",
+            "orders_due",
+            "orders_otif",
+            "otif",
+            "orders_delivered",
+            "cycle_p50_days",
+            "cycle_p90_days",
+            "revenue",
+            "cost",
+            "gross_margin",
+            "margin_pct",
+            "leak_over_discount",
+            "leak_below_pricelist",
+            "leak_below_cost",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut out = header.join(",");
+    out.push('\n');
+    for r in &report.rows {
+        let v = &r.values;
+        let mut fields: Vec<String> = report
+            .by
+            .iter()
+            .map(|d| csv_field(r.group.get(d).map(String::as_str).unwrap_or("")))
+            .collect();
+        fields.extend([
+            v.lines_shipped.to_string(),
+            v.lines_filled.to_string(),
+            opt(&v.line_fill_rate),
+            opt(&v.units_ordered_shipped),
+            opt(&v.units_first_shipment),
+            opt(&v.unit_fill_rate),
+            v.orders_due.to_string(),
+            v.orders_otif.to_string(),
+            opt(&v.otif),
+            v.orders_delivered.to_string(),
+            opt(&v.cycle_p50_days),
+            opt(&v.cycle_p90_days),
+            v.revenue.to_string(),
+            v.cost.to_string(),
+            v.gross_margin.to_string(),
+            opt(&v.margin_pct),
+            v.leak_over_discount.to_string(),
+            v.leak_below_pricelist.to_string(),
+            v.leak_below_cost.to_string(),
+        ]);
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn money_is_grouped_and_rounded_for_display() {
+        assert_eq!(
+            money(Decimal::from_str("1234567.891").unwrap()),
+            "1,234,567.89"
+        );
+        assert_eq!(money(Decimal::from_str("-12.5").unwrap()), "-12.50");
+        assert_eq!(money(Decimal::ZERO), "0.00");
+        assert_eq!(money(Decimal::from_str("999").unwrap()), "999.00");
+    }
+
+    #[test]
+    fn csv_quotes_when_needed() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

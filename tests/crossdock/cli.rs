@@ -1,0 +1,243 @@
+//! The binary as a user runs it.
+
+use std::time::Duration;
+
+use crossdock_ingest::Simulator;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use rust_decimal::Decimal;
+use serde_json::Value as Json;
+
+use crate::common::{crossdock, demo_config, demo_fixture, DEMO_FLAGS};
+
+const CHANNELS: [&str; 5] = [
+    "EDI",
+    "Field Sales",
+    "Inside Sales",
+    "Marketplace",
+    "eCommerce",
+];
+
+fn kpi_json(data: &std::path::Path, extra: &[&str]) -> Json {
+    let out = crossdock()
+        .args(["kpi", "--format", "json", "--data"])
+        .arg(data)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kpi failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("kpi --format json prints JSON")
+}
+
+fn dec(v: &Json) -> Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("money is a decimal string, got {v}"))
+        .parse::<Decimal>()
+        .unwrap()
+        .normalize()
+}
+
+/// Checks a `kpi --format json` report against the simulator's ground truth.
+fn assert_json_matches_truth(report: &Json, sim: &Simulator) {
+    let truth = sim.ground_truth().by_channel();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), truth.len());
+    for row in rows {
+        let channel = row["group"]["channel"].as_str().unwrap();
+        let t = &truth[channel];
+        assert_eq!(
+            row["lines_shipped"].as_u64().unwrap(),
+            t.lines_shipped,
+            "{channel}"
+        );
+        assert_eq!(
+            row["lines_filled"].as_u64().unwrap(),
+            t.lines_filled,
+            "{channel}"
+        );
+        assert_eq!(
+            row["orders_due"].as_u64().unwrap(),
+            t.orders_due,
+            "{channel}"
+        );
+        assert_eq!(
+            row["orders_otif"].as_u64().unwrap(),
+            t.orders_otif,
+            "{channel}"
+        );
+        assert_eq!(dec(&row["revenue"]), t.revenue.normalize(), "{channel}");
+        assert_eq!(dec(&row["cost"]), t.cost.normalize(), "{channel}");
+        assert_eq!(
+            dec(&row["leak_below_cost"]),
+            t.leak_below_cost.normalize(),
+            "{channel}"
+        );
+        let fill = row["line_fill_rate"].as_f64().unwrap();
+        assert!((fill - t.lines_filled as f64 / t.lines_shipped as f64).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn demo_prints_the_kpi_table_by_channel() {
+    let (_, stdout) = demo_fixture();
+    for c in CHANNELS {
+        assert!(stdout.contains(c), "demo output lacks {c}:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("line fill") && stdout.contains("OTIF"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn kpi_json_equals_the_simulators_ground_truth() {
+    let (data, _) = demo_fixture();
+    let report = kpi_json(data, &["--by", "channel"]);
+    let mut sim = Simulator::new(demo_config()).unwrap();
+    while sim.next_transaction().is_some() {}
+    assert_json_matches_truth(&report, &sim);
+}
+
+#[test]
+fn kpi_csv_and_table_and_periods() {
+    let (data, _) = demo_fixture();
+    let out = crossdock()
+        .args(["kpi", "--format", "csv", "--by", "channel,month", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("channel,month,lines_shipped,"),
+        "{header}"
+    );
+    assert!(lines.count() >= 5);
+
+    // a period with no orders is an empty report, not an error
+    let empty = kpi_json(data, &["--from", "2030-01-01", "--to", "2030-01-31"]);
+    assert_eq!(empty["rows"].as_array().unwrap().len(), 0);
+    // a period filter keeps fewer lines than the whole
+    let all = kpi_json(data, &[]);
+    let part = kpi_json(data, &["--from", "2026-01-05", "--to", "2026-01-08"]);
+    let total = |r: &Json| -> u64 {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["lines_shipped"].as_u64().unwrap())
+            .sum()
+    };
+    assert!(total(&part) > 0 && total(&part) < total(&all));
+}
+
+#[test]
+fn bad_arguments_get_clear_errors() {
+    let (data, _) = demo_fixture();
+    let cases: [(&[&str], &str); 4] = [
+        (&["kpi", "--by", "colour"], "colour"),
+        (&["kpi", "--from", "2026-13-01"], "--from"),
+        (
+            &["kpi", "--from", "2026-02-01", "--to", "2026-01-01"],
+            "after",
+        ),
+        (&["kpi", "--format", "xml"], "xml"),
+    ];
+    for (args, needle) in cases {
+        let out = crossdock()
+            .args(args)
+            .arg("--data")
+            .arg(data)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // an empty warehouse says what to do
+    let dir = tempfile::tempdir().unwrap();
+    let out = crossdock()
+        .args(["kpi", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("crossdock demo"));
+}
+
+/// `kill -9` the simulator-to-warehouse process at random moments, restart
+/// it, and end with exactly what an uninterrupted run gives.
+#[test]
+fn kill_dash_nine_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut rng = StdRng::seed_from_u64(99);
+    let mut kills = 0;
+    for _ in 0..4 {
+        let mut child = crossdock()
+            .arg("simulate")
+            .args(DEMO_FLAGS)
+            .args(["--batch-changes", "3000", "--data"])
+            .arg(&data)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.gen_range(300..2500)));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(kills >= 2, "the process should have been killed mid-run");
+    let out = crossdock()
+        .arg("simulate")
+        .args(DEMO_FLAGS)
+        .args(["--batch-changes", "3000", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = kpi_json(&data, &[]);
+    let mut sim = Simulator::new(demo_config()).unwrap();
+    let mut changes: std::collections::BTreeMap<String, i64> = Default::default();
+    while let Some(tx) = sim.next_transaction() {
+        for c in &tx.changes {
+            *changes.entry(c.table.name.clone()).or_default() += 1;
+        }
+    }
+    assert_json_matches_truth(&report, &sim);
+    // and every change is in the change logs exactly once
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let warehouse = crossdock_warehouse::Warehouse::open(data.to_str().unwrap()).unwrap();
+    let counts = rt.block_on(crate::common::change_log_counts(&warehouse));
+    for (table, n) in changes {
+        assert_eq!(counts[&table], n, "change log of {table}");
+    }
+    rt.block_on(crate::common::assert_current_equals_simulator(
+        &warehouse, &sim,
+    ));
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let out = crossdock().arg("--help").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for c in ["demo", "simulate", "kpi", "serve"] {
+        assert!(text.contains(c), "{text}");
+    }
+    let out = crossdock().args(["kpi", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("channel, week, month"), "{text}");
+}

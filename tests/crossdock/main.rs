@@ -1,0 +1,19 @@
+//! End-to-end tests of the whole `crossdock` command and its crates.
+//!
+//! - `crash_resume`: simulate, apply with crashes injected at batch
+//!   boundaries and between the tables of a batch, resume; the current state
+//!   must equal the simulator's final state row for row, the change logs must
+//!   hold every change exactly once, and the KPIs must equal the simulator's
+//!   ground truth exactly. A control run with the checkpoint kept outside the
+//!   Delta commit shows the same check catching double application.
+//! - `bad_input`: malformed batches are rejected whole, with clear errors.
+//! - `cli`: the binary as a user runs it, including `kill -9` and resume.
+//! - `outside_reader`: the Python `deltalake` package reads the same tables.
+//! - `dashboard`: headless Chromium renders the dashboard page.
+
+mod bad_input;
+mod cli;
+mod common;
+mod crash_resume;
+mod dashboard;
+mod outside_reader;

@@ -1,0 +1,121 @@
+//! The error type of `crossdock-warehouse`.
+
+/// Everything that can go wrong while storing or querying the warehouse.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    /// The warehouse root is not a usable path or URL.
+    #[error("warehouse root {root:?}: {reason}")]
+    Root {
+        /// The root given.
+        root: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A change batch names a table that is not tracked. Nothing of the batch was applied.
+    #[error("change batch rejected, nothing applied: unknown table {table:?} (not a tracked Odoo table)")]
+    UnknownTable {
+        /// The table named by the batch.
+        table: String,
+    },
+    /// A change batch lacks a column the table has. Nothing of the batch was applied.
+    #[error("change batch rejected, nothing applied: table {table} is missing column {column:?}")]
+    MissingColumn {
+        /// The table.
+        table: String,
+        /// The missing column.
+        column: String,
+    },
+    /// A change batch has a column the table does not have. Nothing of the batch was applied.
+    #[error("change batch rejected, nothing applied: table {table} has no column {column:?}")]
+    UnexpectedColumn {
+        /// The table.
+        table: String,
+        /// The unexpected column.
+        column: String,
+    },
+    /// A column of a change batch has the wrong type. Nothing of the batch was applied.
+    #[error("change batch rejected, nothing applied: table {table}, column {column}: expected {expected}, found {found}")]
+    WrongType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The type the warehouse stores.
+        expected: String,
+        /// The type in the batch.
+        found: String,
+    },
+    /// A row of a change batch is malformed (bad operation code, null key, ...).
+    /// Nothing of the batch was applied.
+    #[error("change batch rejected, nothing applied: table {table}, row {row}: {reason}")]
+    BadRow {
+        /// The table.
+        table: String,
+        /// Index of the row in the table's batch.
+        row: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A crash injected by a test ([`crate::apply::FailPoint`]).
+    #[error("injected crash after {commits} commits")]
+    InjectedCrash {
+        /// Commits done before the crash.
+        commits: usize,
+    },
+    /// A KPI request that cannot be answered as asked.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Reading or writing a Delta table failed.
+    #[error("delta table {table}: {source}")]
+    Delta {
+        /// The table's location.
+        table: String,
+        /// The error from deltalake.
+        #[source]
+        source: deltalake::DeltaTableError,
+    },
+    /// A query failed.
+    #[error("query {query}: {source}")]
+    Query {
+        /// Which query (a KPI name or a table).
+        query: String,
+        /// The error from DataFusion.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// Building or converting Arrow data failed.
+    #[error("arrow: {source}")]
+    Arrow {
+        /// The Arrow error.
+        #[from]
+        source: arrow::error::ArrowError,
+    },
+    /// Reading or writing a local file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The change source failed.
+    #[error(transparent)]
+    Ingest(#[from] crossdock_ingest::IngestError),
+}
+
+/// `Result` with [`WarehouseError`].
+pub type Result<T, E = WarehouseError> = std::result::Result<T, E>;
+
+impl WarehouseError {
+    pub(crate) fn delta(table: impl ToString) -> impl FnOnce(deltalake::DeltaTableError) -> Self {
+        let table = table.to_string();
+        move |source| WarehouseError::Delta { table, source }
+    }
+    pub(crate) fn query(
+        query: impl ToString,
+    ) -> impl FnOnce(datafusion::error::DataFusionError) -> Self {
+        let query = query.to_string();
+        move |source| WarehouseError::Query { query, source }
+    }
+}
