@@ -83,8 +83,17 @@ pub enum Value {
     Int(i64),
     /// `float8`.
     Float(f64),
-    /// `numeric`, exact.
+    /// `numeric`, exact, when it fits `rust_decimal` (28 significant digits).
     Decimal(Decimal),
+    /// `numeric`, exact, as an unscaled 128-bit integer and its scale: for
+    /// values with up to 38 digits, beyond what [`Value::Decimal`] holds
+    /// (e.g. a `numeric(38,10)` decoded from PostgreSQL's text format).
+    Numeric {
+        /// The digits, without the decimal point.
+        unscaled: i128,
+        /// Digits after the decimal point.
+        scale: i8,
+    },
     /// `varchar` / `text`, and `jsonb` as its JSON text.
     Text(String),
     /// `bool`.
@@ -148,7 +157,7 @@ impl Value {
             Value::Null => "null",
             Value::Int(_) => "integer",
             Value::Float(_) => "float",
-            Value::Decimal(_) => "decimal",
+            Value::Decimal(_) | Value::Numeric { .. } => "decimal",
             Value::Text(_) => "text",
             Value::Bool(_) => "bool",
             Value::Date(_) => "date",
@@ -547,6 +556,51 @@ pub fn decimal_to_i128(d: Decimal, precision: u8, scale: i8) -> std::result::Res
         return Err(format!("has more than {precision} digits"));
     }
     Ok(v)
+}
+
+/// `unscaled` at scale `from` re-expressed at scale `to`, exactly, within
+/// `precision` digits; an error (never a rounding) otherwise.
+pub fn rescale_i128(
+    unscaled: i128,
+    from: i8,
+    precision: u8,
+    to: i8,
+) -> std::result::Result<i128, String> {
+    let v = if from <= to {
+        let f = 10i128
+            .checked_pow((to - from) as u32)
+            .ok_or("does not fit decimal128")?;
+        unscaled.checked_mul(f).ok_or("does not fit decimal128")?
+    } else {
+        let f = 10i128
+            .checked_pow((from - to) as u32)
+            .ok_or("does not fit decimal128")?;
+        if unscaled % f != 0 {
+            return Err(format!("has more than {to} decimal places"));
+        }
+        unscaled / f
+    };
+    if v.unsigned_abs() >= 10u128.pow(precision as u32) {
+        return Err(format!("has more than {precision} digits"));
+    }
+    Ok(v)
+}
+
+/// Text of an unscaled integer at a scale, e.g. (12345, 2) → "123.45".
+pub fn format_unscaled(unscaled: i128, scale: i8) -> String {
+    if scale <= 0 {
+        return (unscaled * 10i128.pow((-scale) as u32)).to_string();
+    }
+    let neg = unscaled < 0;
+    let digits = unscaled.unsigned_abs().to_string();
+    let s = scale as usize;
+    let padded = if digits.len() <= s {
+        format!("{}{}", "0".repeat(s + 1 - digits.len()), digits)
+    } else {
+        digits
+    };
+    let (int, frac) = padded.split_at(padded.len() - s);
+    format!("{}{int}.{frac}", if neg { "-" } else { "" })
 }
 
 /// The decimal of an unscaled integer at `scale`.
