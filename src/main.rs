@@ -6,6 +6,8 @@
 //! | `simulate` | run the simulator into the warehouse           | `commands/simulate.rs` |
 //! | `kpi`      | print KPIs as a table, JSON or CSV             | `commands/kpi.rs`      |
 //! | `serve`    | serve the API and dashboard                    | `commands/serve.rs`    |
+//! | `ingest`   | capture changes from Odoo's PostgreSQL          | `commands/ingest.rs`   |
+//! | `verify`   | compare PostgreSQL's tables with the warehouse  | `commands/verify.rs`   |
 
 mod commands;
 mod output;
@@ -53,6 +55,61 @@ enum Command {
     Kpi(KpiArgs),
     /// Serve the JSON API and the dashboard.
     Serve(ServeArgs),
+    /// Capture every change to Odoo's PostgreSQL into the warehouse: a
+    /// consistent snapshot, then the logical replication stream, until
+    /// Ctrl-C / SIGTERM (resumes exactly where it stopped).
+    Ingest(IngestArgs),
+    /// Compare every tracked table in PostgreSQL with the warehouse (row
+    /// counts and a hash per row); exits non-zero when they differ.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct IngestArgs {
+    /// Odoo's database: postgresql://user:password@host:5432/dbname (or libpq key=value pairs).
+    #[arg(long, env = "CROSSDOCK_POSTGRES")]
+    postgres: String,
+    /// Logical replication slot (created when missing).
+    #[arg(long, default_value = "crossdock")]
+    slot: String,
+    /// Publication (created when missing, with the tracked tables).
+    #[arg(long, default_value = "crossdock")]
+    publication: String,
+    /// Tables to track (comma-separated; default: every table crossdock knows).
+    #[arg(long, value_delimiter = ',')]
+    tables: Vec<String>,
+    /// Row changes per warehouse commit, at most.
+    #[arg(long, default_value_t = 100_000)]
+    batch_changes: usize,
+    /// Longest time a received change waits before it is committed, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    max_delay_ms: u64,
+    /// Rows per snapshot chunk.
+    #[arg(long, default_value_t = 10_000)]
+    chunk_rows: usize,
+    /// Seconds between status lines (0: none).
+    #[arg(long, default_value_t = 10.0)]
+    status_every: f64,
+    /// Stop after this many seconds without a change once caught up (for scripts and benchmarks).
+    #[arg(long)]
+    exit_when_idle: Option<f64>,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// Odoo's database: postgresql://user:password@host:5432/dbname.
+    #[arg(long, env = "CROSSDOCK_POSTGRES")]
+    postgres: String,
+    /// Tables to compare (comma-separated; default: every table crossdock knows).
+    #[arg(long, value_delimiter = ',')]
+    tables: Vec<String>,
+    /// Keys listed per table and kind of difference.
+    #[arg(long, default_value_t = 5)]
+    max_listed: usize,
+    /// Keep comparing until the tables are equal or this many seconds passed
+    /// (while ingest catches up).
+    #[arg(long, default_value_t = 0.0)]
+    wait: f64,
 }
 
 /// What the simulator simulates.
@@ -105,6 +162,14 @@ struct SimulateArgs {
     /// an hour of business each second). 0 runs flat out.
     #[arg(long, default_value_t = 0.0)]
     speed: f64,
+    /// Write to this PostgreSQL database (the tracked Odoo tables, created
+    /// when missing) instead of the warehouse, one SQL transaction per
+    /// business operation; `crossdock ingest` then captures it.
+    #[arg(long, env = "CROSSDOCK_POSTGRES")]
+    postgres: Option<String>,
+    /// With --postgres: business operations (SQL transactions) per second; 0 runs flat out.
+    #[arg(long, default_value_t = 0.0, requires = "postgres")]
+    rate: f64,
 }
 
 #[derive(Args, Debug)]
@@ -171,6 +236,8 @@ fn main() -> ExitCode {
             Command::Simulate(args) => commands::simulate::run(&cli.data, args).await,
             Command::Kpi(args) => commands::kpi::run(&cli.data, args).await,
             Command::Serve(args) => commands::serve::run(&cli.data, args).await,
+            Command::Ingest(args) => commands::ingest::run(&cli.data, args).await,
+            Command::Verify(args) => commands::verify::run(&cli.data, args).await,
         }
     });
     match result {

@@ -529,6 +529,22 @@ pub fn build_column<'a>(
                         })?;
                         b.append_value(m)
                     }
+                    Value::Numeric {
+                        unscaled,
+                        scale: from,
+                    } => {
+                        let m =
+                            rescale_i128(*unscaled, *from, precision, scale).map_err(|reason| {
+                                IngestError::ValueOutOfRange {
+                                    table: table.to_string(),
+                                    column: column.to_string(),
+                                    position: positions.get(i).copied().unwrap_or_default() as u64,
+                                    value: format_unscaled(*unscaled, *from),
+                                    reason,
+                                }
+                            })?;
+                        b.append_value(m)
+                    }
                     Value::Int(x) => b.append_value((*x as i128) * 10i128.pow(scale as u32)),
                     other => return Err(mismatch(other, i)),
                 }
@@ -706,7 +722,7 @@ mod tests {
             Ok(15_000_000_000)
         );
         assert!(decimal_to_i128(d("0.00000000001"), 38, 10).is_err());
-        assert!(decimal_to_i128(d("123.4"), 4, 1).is_err());
+        assert!(decimal_to_i128(d("123.4"), 3, 1).is_err());
         assert_eq!(
             i128_to_decimal(125_000_000_000, 10),
             Some(d("12.5000000000"))

@@ -79,6 +79,13 @@ pub enum IngestError {
         /// What is wrong.
         message: String,
     },
+    /// PostgreSQL (connection, set-up, replication protocol, SQL): what
+    /// failed and, where it can, what to change.
+    #[error("PostgreSQL: {message}")]
+    Postgres {
+        /// What failed, with the table, column or LSN concerned.
+        message: String,
+    },
     /// Building an Arrow array or batch failed.
     #[error("arrow: {source}")]
     Arrow {

@@ -37,6 +37,7 @@
 pub mod catalog;
 pub mod change;
 pub mod error;
+pub mod postgres;
 pub mod simulator;
 
 pub use catalog::{Catalog, ColumnDef, PgType, TableDef};

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod ingest;
 pub mod kpi;
 pub mod serve;
 pub mod simulate;
+pub mod simulate_pg;
+pub mod verify;

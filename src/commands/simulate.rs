@@ -19,8 +19,16 @@ use serde_json::json;
 use crate::{CliError, Result, SimulateArgs, SimulationArgs};
 
 pub async fn run(data: &str, args: SimulateArgs) -> Result<()> {
-    let warehouse = Warehouse::open(data)?;
     let stop = ctrl_c_flag();
+    if let Some(url) = &args.postgres {
+        let summary = crate::commands::simulate_pg::simulate_into_postgres(
+            data, url, &args.sim, args.rate, stop,
+        )
+        .await?;
+        eprintln!("{summary}");
+        return Ok(());
+    }
+    let warehouse = Warehouse::open(data)?;
     let summary = simulate_into(&warehouse, &args.sim, args.speed, stop).await?;
     eprintln!("{summary}");
     Ok(())

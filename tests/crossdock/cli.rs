@@ -1,7 +1,5 @@
 //! The binary as a user runs it.
 
-use std::time::Duration;
-
 use crossdock_ingest::Simulator;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_decimal::Decimal;
@@ -176,40 +174,71 @@ fn bad_arguments_get_clear_errors() {
 #[test]
 fn kill_dash_nine_and_resume() {
     let dir = tempfile::tempdir().unwrap();
+    let simulate = |data: &std::path::Path| {
+        let mut cmd = crossdock();
+        cmd.arg("simulate")
+            .args(DEMO_FLAGS)
+            .args(["--batch-changes", "1000", "--data"])
+            .arg(data);
+        cmd
+    };
+    // an uninterrupted run: the reference
+    let reference = dir.path().join("reference");
+    let out = simulate(&reference).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // batches committed so far: entries in the checkpoint table's Delta log
+    let checkpoints = |data: &std::path::Path| -> usize {
+        std::fs::read_dir(data.join("_crossdock/checkpoints/_delta_log"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension() == Some("json".as_ref()))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+
     let data = dir.path().join("data");
     let mut rng = StdRng::seed_from_u64(99);
     let mut kills = 0;
-    for _ in 0..4 {
-        let mut child = crossdock()
-            .arg("simulate")
-            .args(DEMO_FLAGS)
-            .args(["--batch-changes", "3000", "--data"])
-            .arg(&data)
+    for _ in 0..5 {
+        let mut child = simulate(&data)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.gen_range(300..2500)));
+        // let it commit at least one more batch, then kill it at a random moment
+        let before = checkpoints(&data);
+        while checkpoints(&data) <= before && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(rng.gen_range(0..400)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;
         }
         child.wait().unwrap();
     }
-    assert!(kills >= 2, "the process should have been killed mid-run");
-    let out = crossdock()
-        .arg("simulate")
-        .args(DEMO_FLAGS)
-        .args(["--batch-changes", "3000", "--data"])
-        .arg(&data)
-        .output()
-        .unwrap();
+    assert!(
+        kills >= 3,
+        "the process should have been killed mid-run ({kills} kills)"
+    );
+    let out = simulate(&data).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
     let report = kpi_json(&data, &[]);
+    assert_eq!(
+        report["rows"],
+        kpi_json(&reference, &[])["rows"],
+        "same KPIs as uninterrupted"
+    );
     let mut sim = Simulator::new(demo_config()).unwrap();
     let mut changes: std::collections::BTreeMap<String, i64> = Default::default();
     while let Some(tx) = sim.next_transaction() {
@@ -218,7 +247,7 @@ fn kill_dash_nine_and_resume() {
         }
     }
     assert_json_matches_truth(&report, &sim);
-    // and every change is in the change logs exactly once
+    // every change is in the change logs exactly once, the state is the simulator's
     let rt = tokio::runtime::Runtime::new().unwrap();
     let warehouse = crossdock_warehouse::Warehouse::open(data.to_str().unwrap()).unwrap();
     let counts = rt.block_on(crate::common::change_log_counts(&warehouse));

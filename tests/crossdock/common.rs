@@ -17,9 +17,9 @@ use crossdock_warehouse::Warehouse;
 pub fn small_config(seed: u64) -> crossdock_ingest::SimulatorConfig {
     crossdock_ingest::SimulatorConfig {
         seed,
-        days: 12,
-        orders_per_day: 12,
-        products: 40,
+        days: 16,
+        orders_per_day: 25,
+        products: 30,
         ..Default::default()
     }
 }

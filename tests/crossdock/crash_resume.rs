@@ -63,8 +63,11 @@ async fn apply_with_crashes(
         }
         let mut options = base.clone();
         if log.crashes < crashes {
-            options.fail_point = Some(FailPoint {
-                after_commits: rng.gen_range(1..=30),
+            // alternate: a random commit (mostly mid-batch), then a batch boundary
+            options.fail_point = Some(if log.crashes % 2 == 0 {
+                FailPoint::AfterCommits(rng.gen_range(1..=30))
+            } else {
+                FailPoint::AfterCheckpoints(1)
             });
         }
         let mut applier = warehouse.applier(options);
@@ -226,7 +229,8 @@ async fn crashes_anywhere_lose_nothing_and_apply_nothing_twice() {
     );
 
     let log = apply_with_crashes(root, &txs, ApplyOptions::default(), 8, 42).await;
-    assert_eq!(log.crashes, 8);
+    // a crash scheduled after the work left is done does not happen
+    assert!(log.crashes >= 6, "{log:?}");
     assert!(
         log.mid_batch >= 1,
         "no crash in the middle of a batch: {log:?}"
@@ -237,6 +241,14 @@ async fn crashes_anywhere_lose_nothing_and_apply_nothing_twice() {
     );
 
     let warehouse = Warehouse::open(root).unwrap();
+    // the channels' discount policies are business settings, as `crossdock simulate` writes them
+    let mut settings = crossdock_warehouse::Settings::default();
+    for p in sim.channel_policies() {
+        settings
+            .channel_max_discount_percent
+            .insert(p.name, p.max_discount_percent);
+    }
+    warehouse.save_settings(&settings).unwrap();
     assert_eq!(
         warehouse.resume_position().await.unwrap(),
         txs.last().unwrap().position
@@ -307,7 +319,7 @@ async fn checkpoint_outside_the_commit_is_caught() {
         ..Default::default()
     };
     let log = apply_with_crashes(root, &txs, options, 8, 42).await;
-    assert_eq!(log.crashes, 8);
+    assert!(log.crashes >= 6, "{log:?}");
     let warehouse = Warehouse::open(root).unwrap();
     let counts = change_log_counts(&warehouse).await;
     let expected = expected_change_counts(&txs);

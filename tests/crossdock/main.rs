@@ -10,6 +10,8 @@
 //! - `cli`: the binary as a user runs it, including `kill -9` and resume.
 //! - `outside_reader`: the Python `deltalake` package reads the same tables.
 //! - `dashboard`: headless Chromium renders the dashboard page.
+//! - `postgres`: change-data capture from a real PostgreSQL (snapshot, stream,
+//!   every type, kill -9 and resume, slot advance), checked with `verify`.
 
 mod bad_input;
 mod cli;
@@ -17,3 +19,4 @@ mod common;
 mod crash_resume;
 mod dashboard;
 mod outside_reader;
+mod postgres;

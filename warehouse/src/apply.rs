@@ -61,12 +61,14 @@ use crate::schema::{
 pub const APP_ID: &str = "crossdock";
 
 /// A crash injected by tests: the applier stops with
-/// [`WarehouseError::InjectedCrash`] right after its `after_commits`-th Delta
-/// commit, before doing anything else.
+/// [`WarehouseError::InjectedCrash`] right after a given Delta commit,
+/// before doing anything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailPoint {
-    /// Number of commits to let through.
-    pub after_commits: usize,
+pub enum FailPoint {
+    /// After this many commits of any table (mid-batch, usually).
+    AfterCommits(usize),
+    /// After this many checkpoint commits (a batch boundary).
+    AfterCheckpoints(usize),
 }
 
 /// How an [`Applier`] works.
@@ -121,6 +123,7 @@ pub struct Applier {
     handles: HashMap<(TableKind, String), Handle>,
     checkpoints: Option<Handle>,
     commits: usize,
+    checkpoints_written: usize,
     ctx: SessionContext,
 }
 
@@ -145,6 +148,7 @@ impl Applier {
             handles: HashMap::new(),
             checkpoints: None,
             commits: 0,
+            checkpoints_written: 0,
             ctx: SessionContext::new(),
         }
     }
@@ -236,8 +240,8 @@ impl Applier {
         version: i64,
     ) -> Result<()> {
         self.commits += 1;
-        if let Some(fp) = self.options.fail_point {
-            if self.commits >= fp.after_commits {
+        if let Some(FailPoint::AfterCommits(n)) = self.options.fail_point {
+            if self.commits >= n {
                 return Err(WarehouseError::InjectedCrash {
                     commits: self.commits,
                 });
@@ -428,12 +432,16 @@ impl Applier {
             .await
             .map_err(WarehouseError::delta(&url))?;
         self.commits += 1;
-        if let Some(fp) = self.options.fail_point {
-            if self.commits >= fp.after_commits {
-                return Err(WarehouseError::InjectedCrash {
-                    commits: self.commits,
-                });
-            }
+        self.checkpoints_written += 1;
+        let crash = match self.options.fail_point {
+            Some(FailPoint::AfterCommits(n)) => self.commits >= n,
+            Some(FailPoint::AfterCheckpoints(n)) => self.checkpoints_written >= n,
+            None => false,
+        };
+        if crash {
+            return Err(WarehouseError::InjectedCrash {
+                commits: self.commits,
+            });
         }
         if !self.options.checkpoint_in_commit {
             write_side_file(&self.root, "checkpoints", version)?;

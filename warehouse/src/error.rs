@@ -65,6 +65,9 @@ pub enum WarehouseError {
     /// A KPI request that cannot be answered as asked.
     #[error("{0}")]
     BadRequest(String),
+    /// A query returned something the code did not expect (a bug, not bad input).
+    #[error("internal: {0}")]
+    Internal(String),
     /// Reading or writing a Delta table failed.
     #[error("delta table {table}: {source}")]
     Delta {

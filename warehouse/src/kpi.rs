@@ -332,7 +332,7 @@ impl Warehouse {
         ctx.register_table("sale_line_facts", Arc::new(table))
             .map_err(WarehouseError::query("sale_line_facts"))?;
 
-        let as_of_us = self.as_of_us(&ctx).await?;
+        let as_of_us = self.as_of_us_in(&ctx).await?;
         let dims = query
             .by
             .iter()
@@ -397,7 +397,14 @@ impl Warehouse {
         })
     }
 
-    async fn as_of_us(&self, ctx: &SessionContext) -> Result<Option<i64>> {
+    /// The source commit time (µs since the epoch, UTC) the warehouse is
+    /// complete up to: that of the last checkpointed batch. None when empty.
+    pub async fn as_of_us(&self) -> Result<Option<i64>> {
+        let ctx = self.session().await?;
+        self.as_of_us_in(&ctx).await
+    }
+
+    async fn as_of_us_in(&self, ctx: &SessionContext) -> Result<Option<i64>> {
         let batches = ctx
             .sql("SELECT max(arrow_cast(source_commit_ts, 'Int64')) AS as_of FROM crossdock_checkpoints")
             .await
@@ -423,7 +430,7 @@ fn read_kpi_rows(
     rows: &mut BTreeMap<Vec<String>, KpiValues>,
 ) -> Result<()> {
     let bad =
-        |what: String| WarehouseError::BadRequest(format!("kpi {name}: unexpected result: {what}"));
+        |what: String| WarehouseError::Internal(format!("kpi {name}: unexpected result: {what}"));
     let mut keys: Vec<Vec<String>> = vec![Vec::new(); batch.num_rows()];
     for d in by {
         let col = batch

@@ -161,7 +161,7 @@ impl Warehouse {
             .iter()
             .map(|(k, v)| {
                 let m = crossdock_ingest::change::decimal_to_i128(*v, 38, 10).map_err(|e| {
-                    WarehouseError::BadRequest(format!("settings: max discount of {k}: {v} {e}"))
+                    WarehouseError::Internal(format!("settings: max discount of {k}: {v} {e}"))
                 })?;
                 Ok((k.clone(), m))
             })

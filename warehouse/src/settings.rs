@@ -51,7 +51,7 @@ impl Settings {
         };
         match std::fs::read_to_string(&p) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                WarehouseError::BadRequest(format!("{}: invalid settings: {e}", p.display()))
+                WarehouseError::Internal(format!("{}: invalid settings: {e}", p.display()))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(source) => Err(WarehouseError::Io {

@@ -196,7 +196,7 @@ async fn a_crash_between_tables_resumes_without_loss_or_duplicates() {
     // crash after the first commit: res_company's change log only
     let err = w
         .applier(ApplyOptions {
-            fail_point: Some(FailPoint { after_commits: 1 }),
+            fail_point: Some(FailPoint::AfterCommits(1)),
             ..Default::default()
         })
         .apply(&b)

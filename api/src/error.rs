@@ -1,0 +1,132 @@
+//! [`ApiError`]: every way a request can fail, and the HTTP answer for each.
+
+use std::net::SocketAddr;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use crossdock_warehouse::WarehouseError;
+
+/// The message users get for a server-side failure; the detail is logged.
+pub(crate) const INTERNAL_MESSAGE: &str =
+    "internal error: the request could not be answered; the server log has the details";
+
+/// Everything that can go wrong while answering a request or running the server.
+///
+/// As a response (API routes): `{"error": "<message>"}` with
+/// [`ApiError::status`]. Client errors carry a message written for the user;
+/// server errors say only that something failed, and are logged in full.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is wrong: the message names the parameter, the value
+    /// received and what is allowed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No route for the path.
+    #[error(
+        "no such page or endpoint: {path}; there are the dashboard at /, and GET /api/health, /api/kpis and /api/kpis/definitions"
+    )]
+    NotFound {
+        /// The path asked for.
+        path: String,
+    },
+    /// The route exists, but not for this method.
+    #[error("method {method} is not allowed on {path}; use GET")]
+    MethodNotAllowed {
+        /// The method used.
+        method: String,
+        /// The path asked for.
+        path: String,
+    },
+    /// The warehouse failed; a 400 when it rejected the request as asked
+    /// ([`WarehouseError::BadRequest`]), a 500 otherwise.
+    #[error(transparent)]
+    Warehouse(Box<WarehouseError>),
+    /// A failure of this crate's own (a handler panicked, ...).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The server could not listen on its address.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server stopped on an I/O error.
+    #[error("server: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+impl ApiError {
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Warehouse(e) if matches!(**e, WarehouseError::BadRequest(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Warehouse(_)
+            | ApiError::Internal(_)
+            | ApiError::Bind { .. }
+            | ApiError::Serve(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the user is told: the message itself for a client error, a
+    /// generic sentence for a server error.
+    pub fn user_message(&self) -> String {
+        if self.status().is_server_error() {
+            INTERNAL_MESSAGE.to_string()
+        } else {
+            self.to_string()
+        }
+    }
+
+    /// Logs a server error with its whole cause chain (client errors are
+    /// the client's business and are logged at debug level only).
+    pub(crate) fn log(&self) {
+        if self.status().is_server_error() {
+            let mut detail = self.to_string();
+            let mut source = std::error::Error::source(self);
+            while let Some(s) = source {
+                let text = s.to_string();
+                if !detail.contains(&text) {
+                    detail.push_str(": ");
+                    detail.push_str(&text);
+                }
+                source = s.source();
+            }
+            tracing::error!(error = %detail, "request failed");
+        } else {
+            tracing::debug!(error = %self, status = %self.status(), "request rejected");
+        }
+    }
+}
+
+impl From<WarehouseError> for ApiError {
+    fn from(error: WarehouseError) -> Self {
+        ApiError::Warehouse(Box::new(error))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let mut response = (
+            status,
+            Json(serde_json::json!({ "error": self.user_message() })),
+        )
+            .into_response();
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
+        response
+    }
+}

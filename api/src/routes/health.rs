@@ -1,0 +1,28 @@
+//! `GET /api/health`: is the server up, and how fresh is its warehouse.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use chrono::{DateTime, SecondsFormat};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::{params, AppState};
+
+/// `{"status":"ok","warehouse":"<root url>","as_of":"<RFC 3339>"|null,"as_of_us":<µs>|null}`:
+/// `as_of` is the latest source commit time applied (null for an empty warehouse).
+pub(crate) async fn health(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    params::parse(raw.as_deref(), "/api/health", &[])?;
+    let as_of_us = state.warehouse.as_of_us().await?;
+    let as_of = as_of_us
+        .and_then(DateTime::from_timestamp_micros)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
+    Ok(Json(json!({
+        "status": "ok",
+        "warehouse": state.warehouse.root().as_str(),
+        "as_of": as_of,
+        "as_of_us": as_of_us,
+    })))
+}

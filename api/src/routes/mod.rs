@@ -1,0 +1,6 @@
+//! One module per page or group of endpoints.
+
+pub(crate) mod dashboard;
+pub(crate) mod fallback;
+pub(crate) mod health;
+pub(crate) mod kpis;

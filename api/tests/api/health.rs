@@ -1,0 +1,28 @@
+use axum::http::StatusCode;
+use crossdock_warehouse::kpi::KpiQuery;
+
+use crate::fixture::{get, warehouse};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_is_ok_and_tells_the_warehouse_and_its_freshness() {
+    let a = get("/api/health").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v = a.json();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["warehouse"], warehouse().root().as_str());
+    let report = warehouse().kpis(&KpiQuery::default()).await.unwrap();
+    assert!(report.as_of_us.is_some());
+    assert_eq!(v["as_of_us"].as_i64(), report.as_of_us);
+    let as_of = v["as_of"].as_str().expect("as_of is a string");
+    assert!(
+        as_of.starts_with("2026-01-") && as_of.ends_with('Z'),
+        "{as_of}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_rejects_parameters() {
+    let a = get("/api/health?verbose=1").await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.error().contains("\"verbose\""), "{}", a.body);
+}
