@@ -24,7 +24,7 @@ pub enum ApiError {
     BadRequest(String),
     /// No route for the path.
     #[error(
-        "no such page or endpoint: {path}; there are the dashboard at /, and GET /api/health, /api/kpis and /api/kpis/definitions"
+        "no such page or endpoint: {path}; there are the dashboard at /, and GET /api/health, /api/freshness, /api/kpis and /api/kpis/definitions"
     )]
     NotFound {
         /// The path asked for.

@@ -85,7 +85,7 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
 <main>
 {body}
 </main>
-<footer>Data: <a href="/api/kpis">/api/kpis</a> · definitions: <a href="/api/kpis/definitions">/api/kpis/definitions</a> · <a href="/api/health">/api/health</a></footer>
+<footer>Data: <a href="/api/kpis">/api/kpis</a> · definitions: <a href="/api/kpis/definitions">/api/kpis/definitions</a> · <a href="/api/freshness">/api/freshness</a> · <a href="/api/health">/api/health</a></footer>
 </body>
 </html>
 "#

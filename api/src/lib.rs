@@ -16,6 +16,7 @@
 //! | method and path | answer |
 //! |---|---|
 //! | `GET /api/health` | `{"status":"ok","warehouse":"<root url>","as_of":"<RFC 3339>"\|null,"as_of_us":<µs>\|null}` |
+//! | `GET /api/freshness` | `{"batches","position","source_commit_us","applied_at_us","lag_us","since_last_apply_us"}`: how far behind Odoo the warehouse is |
 //! | `GET /api/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD&by=channel,month` | the [`KpiReport`](crossdock_warehouse::kpi::KpiReport) as JSON; `by` defaults to `channel` |
 //! | `GET /api/kpis/definitions` | every KPI's title, definition, formula, Odoo columns and reference |
 //! | `GET /?from=YYYY-MM-DD&to=YYYY-MM-DD` | the dashboard: one tile per sales channel, and a form to restrict the period |
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(routes::dashboard::page))
         .route("/api/health", get(routes::health::health))
+        .route("/api/freshness", get(routes::freshness::freshness))
         .route("/api/kpis", get(routes::kpis::report))
         .route("/api/kpis/definitions", get(routes::kpis::definitions))
         .fallback(routes::fallback::not_found)

@@ -22,7 +22,8 @@
 //!   and the exactly-once protocol (the source position rides in the same
 //!   Delta commit as the data);
 //! - [`settings`]: business settings the KPIs need that Odoo lacks;
-//! - [`kpi`]: the KPI definitions (`kpis/*.sql`) and the report they make.
+//! - [`kpi`]: the KPI definitions (`kpis/*.sql`) and the report they make;
+//! - [`freshness`]: how far behind its source the warehouse is.
 //!
 //! What this crate must not do: know where changes come from (that is
 //! `ingest`), or render anything for people (that is `api`).
@@ -47,6 +48,7 @@
 
 pub mod apply;
 pub mod error;
+pub mod freshness;
 pub mod kpi;
 pub mod layout;
 pub mod schema;

@@ -8,6 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
+use crossdock_warehouse::freshness::Freshness;
 use crossdock_warehouse::kpi::{self, Dimension, KpiQuery, KpiReport, KpiRow};
 
 use crate::error::ApiError;
@@ -29,6 +30,7 @@ pub(crate) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
         Err(_) => (String::new(), String::new()),
     };
     let result = report(&state, parsed).await;
+    let freshness = state.warehouse.freshness().await.ok();
 
     let form = period_form(&typed_from, &typed_to);
     match result {
@@ -36,7 +38,7 @@ pub(crate) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
             let body = format!(
                 "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{form}\n{}",
                 escape(TITLE),
-                meta(&report),
+                meta(&report, freshness.as_ref()),
                 tiles(&report)
             );
             html::page(StatusCode::OK, TITLE, &body)
@@ -78,7 +80,7 @@ fn period_form(from: &str, to: &str) -> String {
     )
 }
 
-fn meta(report: &KpiReport) -> String {
+fn meta(report: &KpiReport, freshness: Option<&Freshness>) -> String {
     let period = match (report.from, report.to) {
         (None, None) => "All confirmed orders".to_string(),
         (Some(f), None) => format!("Orders confirmed from {}", day(f)),
@@ -89,7 +91,14 @@ fn meta(report: &KpiReport) -> String {
         Some(_) => format!("data as of {}", html::timestamp(report.as_of_us)),
         None => "the warehouse holds no data yet".to_string(),
     };
-    escape(&format!("{period} · {as_of}"))
+    let lag = match freshness.and_then(|f| f.lag_us) {
+        Some(lag) => format!(
+            " · freshness: last change queryable {:.1} s after its commit in Odoo",
+            lag as f64 / 1e6
+        ),
+        None => String::new(),
+    };
+    escape(&format!("{period} · {as_of}{lag}"))
 }
 
 fn day(d: NaiveDate) -> String {

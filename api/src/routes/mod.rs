@@ -2,5 +2,6 @@
 
 pub(crate) mod dashboard;
 pub(crate) mod fallback;
+pub(crate) mod freshness;
 pub(crate) mod health;
 pub(crate) mod kpis;

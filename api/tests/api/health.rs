@@ -26,3 +26,20 @@ async fn health_rejects_parameters() {
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.error().contains("\"verbose\""), "{}", a.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn freshness_reports_the_lag_of_the_latest_batch() {
+    let a = get("/api/freshness").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v = a.json();
+    assert!(v["batches"].as_i64().unwrap() >= 1);
+    let source = v["source_commit_us"].as_i64().unwrap();
+    let applied = v["applied_at_us"].as_i64().unwrap();
+    // the simulated source committed in 2026-01; the batch was applied just now
+    assert_eq!(v["lag_us"].as_i64().unwrap(), applied - source);
+    assert!(v["since_last_apply_us"].as_i64().unwrap() >= 0);
+    let report = warehouse().kpis(&KpiQuery::default()).await.unwrap();
+    assert_eq!(Some(source), report.as_of_us);
+    let bad = get("/api/freshness?x=1").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
