@@ -209,8 +209,10 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = match cli.verbose {
-        0 => "warn,crossdock=info",
-        1 => "info,crossdock=debug",
+        // the Delta kernel logs an ERROR for every table that does not exist
+        // yet, which is expected here: keep it out of the user's way
+        0 => "warn,crossdock=info,buoyant_kernel=off,deltalake_core=error",
+        1 => "info,crossdock=debug,buoyant_kernel=warn",
         _ => "debug",
     };
     tracing_subscriber::fmt()

@@ -4,7 +4,7 @@
 //! *sources* of that copy and the one representation they all produce:
 //!
 //! ```text
-//!  Odoo's PostgreSQL ─┐
+//!  Odoo's PostgreSQL ─┐   (postgres: snapshot + pgoutput)
 //!  built-in simulator ┼─► Transaction ─► ChangeBatchBuilder ─► ChangeBatch ─► (warehouse)
 //!  ...                ┘    (typed rows)                        (Arrow, per table)
 //! ```
@@ -17,8 +17,11 @@
 //! - [`simulator`]: a deterministic Odoo-shaped distributor that emits the
 //!   transactions an Odoo 17 database would commit, and keeps its own ground
 //!   truth for tests.
+//! - [`postgres`]: Odoo's PostgreSQL as a source — a consistent snapshot,
+//!   then the `pgoutput` logical replication stream — and as the target
+//!   the simulator can write into; `verify` compares it with the warehouse.
 //!
-//! What this crate must not do: write storage. Sources hand batches to the
+//! What this crate must not do: write the warehouse. Sources hand batches to the
 //! warehouse crate, which alone decides what is durable.
 //!
 //! ```

@@ -713,9 +713,20 @@ fn to_current_rows(def: &TableDef, changes: &RecordBatch) -> Result<RecordBatch>
 /// Opens a Delta table, creating it (empty, with `schema`) when missing.
 pub(crate) async fn open_or_create(url: &Url, schema: SchemaRef, name: &str) -> Result<DeltaTable> {
     ensure_local_dir(url)?;
-    let table = DeltaTable::try_from_url(url.clone())
-        .await
-        .map_err(WarehouseError::delta(url))?;
+    let exists_locally = url
+        .to_file_path()
+        .map(|p| p.join("_delta_log").is_dir())
+        .unwrap_or(true);
+    let table = if exists_locally {
+        DeltaTable::try_from_url(url.clone())
+            .await
+            .map_err(WarehouseError::delta(url))?
+    } else {
+        deltalake::DeltaTableBuilder::from_url(url.clone())
+            .map_err(WarehouseError::delta(url))?
+            .build()
+            .map_err(WarehouseError::delta(url))?
+    };
     if table.version().is_some() {
         return Ok(table);
     }
@@ -833,6 +844,11 @@ pub(crate) async fn resume_position(root: &Url, checkpoint_in_commit: bool) -> R
         return Ok(read_side_file(root, "checkpoints")?.max(0) as u64);
     }
     let url = checkpoints_url(root);
+    if let Ok(p) = url.to_file_path() {
+        if !p.join("_delta_log").is_dir() {
+            return Ok(0);
+        }
+    }
     let table = match DeltaTable::try_from_url(url.clone()).await {
         Ok(t) => t,
         Err(_) => return Ok(0),
