@@ -254,9 +254,9 @@ fn main() -> ExitCode {
 /// Errors of the command line: each says what failed and, where it can, what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// From the warehouse.
+    /// From the warehouse (boxed: the error is large).
     #[error(transparent)]
-    Warehouse(#[from] crossdock_warehouse::WarehouseError),
+    Warehouse(Box<crossdock_warehouse::WarehouseError>),
     /// From a change source.
     #[error(transparent)]
     Ingest(#[from] crossdock_ingest::IngestError),
@@ -274,6 +274,12 @@ pub enum CliError {
         /// The error.
         source: std::io::Error,
     },
+}
+
+impl From<crossdock_warehouse::WarehouseError> for CliError {
+    fn from(e: crossdock_warehouse::WarehouseError) -> Self {
+        CliError::Warehouse(Box::new(e))
+    }
 }
 
 /// `Result` with [`CliError`].

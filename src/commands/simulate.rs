@@ -133,7 +133,7 @@ pub async fn simulate_into(
     }
     let config = config_of(args);
     let mut sim = Simulator::new(config.clone())?;
-    check_source(warehouse, &config, &warehouse.root().to_string())?;
+    check_source(warehouse, &config, warehouse.root().as_ref())?;
     if warehouse.root().to_file_path().is_ok() {
         let settings_path = warehouse
             .root()
