@@ -91,12 +91,14 @@ fn meta(report: &KpiReport, freshness: Option<&Freshness>) -> String {
         Some(_) => format!("data as of {}", html::timestamp(report.as_of_us)),
         None => "the warehouse holds no data yet".to_string(),
     };
+    // A lag of hours means the data was not captured live (a simulation
+    // replayed into the warehouse, or a backfill): no freshness to show.
     let lag = match freshness.and_then(|f| f.lag_us) {
-        Some(lag) => format!(
+        Some(lag) if (0..3_600_000_000).contains(&lag) => format!(
             " · freshness: last change queryable {:.1} s after its commit in Odoo",
             lag as f64 / 1e6
         ),
-        None => String::new(),
+        _ => String::new(),
     };
     escape(&format!("{period} · {as_of}{lag}"))
 }
