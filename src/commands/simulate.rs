@@ -114,6 +114,24 @@ fn check_source(warehouse: &Warehouse, config: &SimulatorConfig, data: &str) -> 
     }
 }
 
+/// Writes the simulated channels' discount policies into the warehouse's
+/// settings (the KPIs need them), unless it has settings already.
+pub fn save_channel_policies(warehouse: &Warehouse, sim: &Simulator) -> Result<()> {
+    let Ok(root) = warehouse.root().to_file_path() else {
+        return Ok(());
+    };
+    if root.join("_crossdock/settings.json").exists() {
+        return Ok(());
+    }
+    let mut settings = Settings::default();
+    for p in sim.channel_policies() {
+        settings
+            .channel_max_discount_percent
+            .insert(p.name.clone(), p.max_discount_percent);
+    }
+    Ok(warehouse.save_settings(&settings)?)
+}
+
 /// Runs the simulator into the warehouse until the simulated period ends (or
 /// `stop` is set). `speed` = simulated seconds per real second, 0 = flat out.
 /// Returns a one-line summary.
@@ -134,22 +152,7 @@ pub async fn simulate_into(
     let config = config_of(args);
     let mut sim = Simulator::new(config.clone())?;
     check_source(warehouse, &config, warehouse.root().as_ref())?;
-    if warehouse.root().to_file_path().is_ok() {
-        let settings_path = warehouse
-            .root()
-            .to_file_path()
-            .expect("checked")
-            .join("_crossdock/settings.json");
-        if !settings_path.exists() {
-            let mut settings = Settings::default();
-            for p in sim.channel_policies() {
-                settings
-                    .channel_max_discount_percent
-                    .insert(p.name.clone(), p.max_discount_percent);
-            }
-            warehouse.save_settings(&settings)?;
-        }
-    }
+    save_channel_policies(warehouse, &sim)?;
     let resume = warehouse.resume_position().await?;
     let mut applier = warehouse.applier(ApplyOptions::default());
     let mut builder = ChangeBatchBuilder::new();

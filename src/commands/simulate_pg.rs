@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use crossdock_ingest::postgres::{ddl, PgUrl, PgWriter};
 use crossdock_ingest::{IngestError, Simulator};
-use crossdock_warehouse::{Settings, Warehouse};
+use crossdock_warehouse::Warehouse;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::commands::simulate::config_of;
+use crate::commands::simulate::{config_of, save_channel_policies};
 use crate::{CliError, Result, SimulationArgs};
 
 fn pg(message: String) -> CliError {
@@ -104,20 +104,7 @@ pub async fn simulate_into_postgres(
         }
     };
     if let Ok(warehouse) = Warehouse::open(data) {
-        let missing = warehouse
-            .root()
-            .to_file_path()
-            .map(|p| !p.join("_crossdock/settings.json").exists())
-            .unwrap_or(false);
-        if missing {
-            let mut settings = Settings::default();
-            for p in sim.channel_policies() {
-                settings
-                    .channel_max_discount_percent
-                    .insert(p.name.clone(), p.max_discount_percent);
-            }
-            warehouse.save_settings(&settings)?;
-        }
+        save_channel_policies(&warehouse, &sim)?;
     }
     let writer = PgWriter::new(client);
     let bar = ProgressBar::new(config.days as u64);
