@@ -218,6 +218,19 @@ def main():
     if gaps:
         print(f"apply_interval_p50={gaps[len(gaps) // 2]:.3f}")
         print(f"apply_interval_max={gaps[-1]:.3f}")
+    if len(inwin) > 2:
+        # from the first batch's checkpoint to the last one's: every later batch
+        cats, nb2, (mx, ms, mr, fs, fk) = breakdown(
+            args.data, lo, hi, inwin[0]["applied_us"] // 1000 + 1, inwin[-1]["applied_us"] // 1000)
+        total = sum(cats.values())
+        print(f"breakdown of the steady phase after its first batch ({nb2} batches): "
+              "wall time by Delta commit (ms, share)", file=sys.stderr)
+        for k, v in sorted(cats.items(), key=lambda kv: -kv[1]):
+            k = k.replace("receive + decode + gather a batch", "wait for changes (--max-delay-ms), receive, decode, gather")
+            print(f"  {v:8d} ms {100 * v / max(total, 1):5.1f} %  {k}", file=sys.stderr)
+        if mx:
+            print(f"  MERGE metrics: execution {mx} ms (scan {ms} ms, rewrite {mr} ms); "
+                  f"target files scanned {fs}, skipped {fk}", file=sys.stderr)
 
 
 if __name__ == "__main__":

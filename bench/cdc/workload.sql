@@ -21,9 +21,10 @@
 -- transactions, as an ERP writes them. The steady phase runs the same two
 -- functions from pgbench at a fixed rate.
 --
--- Indexes Odoo itself has (sale_order_line.order_id, stock_move.picking_id,
--- stock_picking.sale_id are index=True in Odoo 17) are added so the updates
--- find their rows; they change nothing in what logical decoding sends.
+-- Lookup indexes on the foreign keys the workload searches by are added, as
+-- Odoo has them (sale_order_line.order_id and stock_move.picking_id are
+-- index=True in Odoo 17), so the updates find their rows without scanning;
+-- they change nothing in what logical decoding sends.
 
 CREATE INDEX IF NOT EXISTS cdc_bench_sol_order ON sale_order_line (order_id);
 CREATE INDEX IF NOT EXISTS cdc_bench_move_picking ON stock_move (picking_id);

@@ -380,6 +380,8 @@ async fn stream_loop(
                 last_activity = Instant::now();
                 if batcher.builder.changes() >= args.batch_changes {
                     batcher.flush(Some(stream)).await?;
+                    // time spent applying is not idle time
+                    last_activity = Instant::now();
                 }
             }
             Ok(Some(Err(e))) => return Err(e.into()),
@@ -395,6 +397,7 @@ async fn stream_loop(
             .is_some_and(|t| t.elapsed() >= max_delay)
         {
             batcher.flush(Some(stream)).await?;
+            last_activity = Instant::now();
         }
         if let Some(every) = status_every {
             if last_status.elapsed() >= every {
