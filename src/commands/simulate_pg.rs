@@ -161,6 +161,24 @@ pub async fn simulate_into_postgres(
         }
     }
     bar.finish_and_clear();
+    // The simulator chooses ids itself: move every id sequence past them, so
+    // another writer (Odoo, a script) using the defaults does not collide.
+    let advance: String = crossdock_ingest::Catalog::odoo17()
+        .tables()
+        .iter()
+        .filter(|t| t.column_index("id").is_some())
+        .map(|t| {
+            format!(
+                "SELECT setval(pg_get_serial_sequence('{0}', 'id'), GREATEST((SELECT max(id) FROM {0}), 1));\n",
+                t.name
+            )
+        })
+        .collect();
+    writer
+        .client()
+        .batch_execute(&advance)
+        .await
+        .map_err(|e| pg(format!("advancing the id sequences: {e}")))?;
     let stopped = if stop.load(Ordering::SeqCst) {
         " (stopped early; run again to resume)"
     } else {
