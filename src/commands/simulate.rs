@@ -50,6 +50,31 @@ pub fn ctrl_c_flag() -> Arc<AtomicBool> {
     flag
 }
 
+/// The simulator settings that identify a simulation, as JSON (recorded so a
+/// resume with other settings is refused).
+pub fn config_json(config: &SimulatorConfig) -> serde_json::Value {
+    json!({
+        "seed": config.seed,
+        "days": config.days,
+        "orders_per_day": config.orders_per_day,
+        "products": config.products,
+        "warehouses": config.warehouses,
+        "second_company": config.second_company,
+        "start": config.start.to_string(),
+    })
+}
+
+/// Checks a pacing flag: 0 (flat out) or a positive finite number.
+pub fn check_pace(flag: &str, value: f64) -> Result<()> {
+    if value >= 0.0 && value.is_finite() {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "--{flag} must be 0 (flat out) or a positive number, not {value}"
+        )))
+    }
+}
+
 pub fn config_of(args: &SimulationArgs) -> SimulatorConfig {
     SimulatorConfig {
         seed: args.seed,
@@ -75,16 +100,8 @@ fn check_source(warehouse: &Warehouse, config: &SimulatorConfig, data: &str) -> 
     let Some(path) = source_file(warehouse) else {
         return Ok(());
     };
-    let wanted = json!({
-        "kind": "simulator",
-        "seed": config.seed,
-        "days": config.days,
-        "orders_per_day": config.orders_per_day,
-        "products": config.products,
-        "warehouses": config.warehouses,
-        "second_company": config.second_company,
-        "start": config.start.to_string(),
-    });
+    let mut wanted = config_json(config);
+    wanted["kind"] = json!("simulator");
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let found: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
@@ -141,11 +158,7 @@ pub async fn simulate_into(
     speed: f64,
     stop: Arc<AtomicBool>,
 ) -> Result<String> {
-    if !(speed >= 0.0 && speed.is_finite()) {
-        return Err(CliError::Usage(format!(
-            "--speed must be 0 (flat out) or a positive number, not {speed}"
-        )));
-    }
+    check_pace("speed", speed)?;
     if args.batch_changes == 0 {
         return Err(CliError::Usage("--batch-changes must be at least 1".into()));
     }

@@ -18,9 +18,8 @@ use crossdock_ingest::postgres::{ddl, PgUrl, PgWriter};
 use crossdock_ingest::{IngestError, Simulator};
 use crossdock_warehouse::Warehouse;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
-use crate::commands::simulate::{config_of, save_channel_policies};
+use crate::commands::simulate::{check_pace, config_json, config_of, save_channel_policies};
 use crate::{CliError, Result, SimulationArgs};
 
 fn pg(message: String) -> CliError {
@@ -38,11 +37,7 @@ pub async fn simulate_into_postgres(
     rate: f64,
     stop: Arc<AtomicBool>,
 ) -> Result<String> {
-    if !(rate >= 0.0 && rate.is_finite()) {
-        return Err(CliError::Usage(format!(
-            "--rate must be 0 (flat out) or a positive number, not {rate}"
-        )));
-    }
+    check_pace("rate", rate)?;
     let config = config_of(args);
     let mut sim = Simulator::new(config.clone())?;
     let url = PgUrl::parse(url)?;
@@ -57,16 +52,7 @@ pub async fn simulate_into_postgres(
             url.display()
         );
     }
-    let wanted = json!({
-        "seed": config.seed,
-        "days": config.days,
-        "orders_per_day": config.orders_per_day,
-        "products": config.products,
-        "warehouses": config.warehouses,
-        "second_company": config.second_company,
-        "start": config.start.to_string(),
-    })
-    .to_string();
+    let wanted = config_json(&config).to_string();
     client
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS crossdock_simulator (\
