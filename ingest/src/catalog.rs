@@ -114,6 +114,44 @@ impl PgType {
         })
     }
 
+    /// The type of a column as PostgreSQL describes it in a pgoutput
+    /// Relation message: a type OID and a type modifier (`-1` when none).
+    /// `None` for types crossdock does not carry (the column is then left
+    /// out, with a warning).
+    pub fn from_oid(oid: u32, type_modifier: i32) -> Option<PgType> {
+        Some(match oid {
+            21 | 23 => PgType::Int4,
+            20 => PgType::Int8,
+            1700 => {
+                if type_modifier < 4 {
+                    PgType::Numeric {
+                        precision: DEFAULT_NUMERIC_PRECISION,
+                        scale: DEFAULT_NUMERIC_SCALE,
+                    }
+                } else {
+                    // typmod = ((precision << 16) | scale) + 4
+                    let m = type_modifier - 4;
+                    let (p, s) = ((m >> 16) & 0xffff, m & 0xffff);
+                    if !(1..=38).contains(&p) || s > p {
+                        return None;
+                    }
+                    PgType::Numeric {
+                        precision: p as u8,
+                        scale: s as i8,
+                    }
+                }
+            }
+            701 => PgType::Float8,
+            25 | 1043 | 1042 => PgType::Text,
+            16 => PgType::Bool,
+            1082 => PgType::Date,
+            1114 => PgType::Timestamp,
+            3802 => PgType::Jsonb,
+            17 => PgType::Bytea,
+            _ => return None,
+        })
+    }
+
     /// The Arrow type a value of this column is carried and stored as.
     pub fn arrow_type(&self) -> DataType {
         match self {
@@ -215,6 +253,35 @@ impl TableDef {
                 .map(|c| Field::new(&c.name, c.pg_type.arrow_type(), true))
                 .collect::<Vec<_>>(),
         ))
+    }
+
+    /// This table with `added` columns appended (a column added in the
+    /// source after the table was first described). Every added column is
+    /// nullable: rows written before it existed have NULL.
+    pub fn with_added_columns(&self, added: Vec<ColumnDef>) -> TableDef {
+        let mut columns = self.columns.clone();
+        for mut c in added {
+            if self.column_index(&c.name).is_none() {
+                c.not_null = false;
+                columns.push(c);
+            }
+        }
+        let pk = self.primary_key_names();
+        TableDef::new(&self.name, columns, &pk).expect("the key columns are kept")
+    }
+
+    /// True when this definition is `base` with zero or more columns added
+    /// at the end: same name, same leading columns of the same types, same
+    /// key. That is the only schema change crossdock applies by itself.
+    pub fn extends(&self, base: &TableDef) -> bool {
+        self.name == base.name
+            && self.columns.len() >= base.columns.len()
+            && self.primary_key == base.primary_key
+            && self
+                .columns
+                .iter()
+                .zip(&base.columns)
+                .all(|(a, b)| a.name == b.name && a.pg_type == b.pg_type)
     }
 
     /// Names of the `jsonb` columns (translations).
@@ -346,6 +413,18 @@ impl Catalog {
     pub fn tables(&self) -> &[Arc<TableDef>] {
         &self.tables
     }
+
+    /// Replaces the definition of a tracked table (after a column was added
+    /// in the source); adds it when the catalog does not have it.
+    pub fn set_table(&mut self, def: Arc<TableDef>) {
+        match self.by_name.get(&def.name) {
+            Some(i) => self.tables[*i] = def,
+            None => {
+                self.by_name.insert(def.name.clone(), self.tables.len());
+                self.tables.push(def);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -404,6 +483,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no primary key"), "{err}");
+    }
+
+    #[test]
+    fn types_from_relation_messages() {
+        // numeric(12,2): typmod = (12 << 16 | 2) + 4
+        assert_eq!(
+            PgType::from_oid(1700, (12 << 16 | 2) + 4),
+            Some(PgType::Numeric {
+                precision: 12,
+                scale: 2
+            })
+        );
+        assert_eq!(
+            PgType::from_oid(1700, -1),
+            Some(PgType::Numeric {
+                precision: 38,
+                scale: 10
+            })
+        );
+        assert_eq!(PgType::from_oid(1043, 68), Some(PgType::Text));
+        assert_eq!(PgType::from_oid(1114, -1), Some(PgType::Timestamp));
+        assert_eq!(PgType::from_oid(2950, -1), None, "uuid is not carried");
+    }
+
+    #[test]
+    fn added_columns_extend_a_table() {
+        let base = Catalog::odoo17().require("uom_category").unwrap();
+        let wider = base.with_added_columns(vec![ColumnDef {
+            name: "note".into(),
+            pg_type: PgType::Text,
+            not_null: true,
+        }]);
+        assert!(wider.extends(base) && !base.extends(&wider));
+        assert_eq!(wider.columns.len(), base.columns.len() + 1);
+        assert!(!wider.columns.last().unwrap().not_null);
+        let mut catalog = Catalog::odoo17().clone();
+        catalog.set_table(Arc::new(wider));
+        assert_eq!(catalog.tables().len(), 27);
+        assert!(catalog
+            .require("uom_category")
+            .unwrap()
+            .column_index("note")
+            .is_some());
     }
 
     #[test]

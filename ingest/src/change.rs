@@ -279,7 +279,12 @@ pub fn metadata_fields() -> Vec<Field> {
 pub struct TableChanges {
     /// The table's name. The warehouse checks it against its catalog.
     pub table: String,
-    /// Rows in source order, with the schema of [`change_schema`].
+    /// The definition the rows were built from. It is the catalog's, or —
+    /// when a column was added to the table in the source — the catalog's
+    /// with that column appended ([`TableDef::extends`]); the warehouse
+    /// then adds the column to its Delta tables before writing.
+    pub def: Arc<TableDef>,
+    /// Rows in source order, with the schema of [`change_schema`] of `def`.
     pub batch: RecordBatch,
 }
 
@@ -360,6 +365,27 @@ impl ChangeBatchBuilder {
                     found: change.row.len(),
                 });
             }
+            if let Some(p) = self.pending.get_mut(name) {
+                // a column was added to the table in the source between two
+                // changes of this batch: build the batch with the wider
+                // definition, earlier rows get NULL in the new columns
+                if change.table.columns.len() > p.table.columns.len() {
+                    if !change.table.extends(&p.table) {
+                        return Err(IngestError::Catalog {
+                            message: format!(
+                                "table {name}: at position {} its columns changed in a way \
+                                 crossdock does not follow (only columns added at the end are)",
+                                tx.position
+                            ),
+                        });
+                    }
+                    let width = change.table.columns.len();
+                    for r in &mut p.rows {
+                        r.resize(width, Value::Null);
+                    }
+                    p.table = change.table.clone();
+                }
+            }
             if !self.pending.contains_key(name) {
                 self.order.push(name.clone());
                 self.pending.insert(
@@ -382,9 +408,12 @@ impl ChangeBatchBuilder {
             p.xids.push(tx.xid);
             p.commit_ts.push(tx.commit_ts);
             if change.op == Op::Truncate {
-                p.rows.push(vec![Value::Null; change.table.columns.len()]);
+                p.rows.push(vec![Value::Null; p.table.columns.len()]);
             } else {
-                p.rows.push(change.row.clone());
+                let mut row = change.row.clone();
+                // a change described before a column was added: NULL there
+                row.resize(p.table.columns.len(), Value::Null);
+                p.rows.push(row);
             }
         }
         self.changes += tx.changes.len();
@@ -405,6 +434,7 @@ impl ChangeBatchBuilder {
             tables.push(TableChanges {
                 table: name,
                 batch: build_table_batch(&p)?,
+                def: p.table,
             });
         }
         let out = ChangeBatch {

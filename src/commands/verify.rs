@@ -12,7 +12,7 @@ use crossdock_ingest::postgres::verify::{
     absent_columns, batches_digest, compare, describe_difference, key_predicate, rows_of_batches,
     source_digest, source_row, TableDiff,
 };
-use crossdock_ingest::postgres::PgUrl;
+use crossdock_ingest::postgres::{widen_from_database, PgUrl};
 use crossdock_ingest::IngestError;
 use crossdock_warehouse::Warehouse;
 
@@ -61,10 +61,30 @@ async fn compare_all(
         .map_err(|e| IngestError::Postgres {
             message: format!("verify: {e}"),
         })?;
+    // columns added in PostgreSQL after the DDL are compared too
+    let tables = widen_from_database(&client, tables).await?;
     let ctx = warehouse.session().await?;
     let mut report = String::new();
     let mut differing = 0;
-    for def in tables {
+    for def in &tables {
+        if let Ok(frame) = ctx.table(def.name.as_str()).await {
+            let schema = frame.schema();
+            let lacking: Vec<&str> = def
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .filter(|c| schema.field_with_unqualified_name(c).is_err())
+                .collect();
+            if !lacking.is_empty() {
+                differing += 1;
+                report.push_str(&format!(
+                    "{:<32} columns in PostgreSQL, not yet in the warehouse: {}\n",
+                    def.name,
+                    lacking.join(", ")
+                ));
+                continue;
+            }
+        }
         let source = source_digest(&client, def, 50_000).await?;
         let cols: Vec<&str> = def.columns.iter().map(|c| c.name.as_str()).collect();
         let sql = format!("SELECT {} FROM {}", cols.join(", "), def.name);

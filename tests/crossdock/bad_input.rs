@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
+use crossdock_ingest::catalog::{ColumnDef, PgType, TableDef};
 use crossdock_ingest::{ChangeBatch, ChangeBatchBuilder, Simulator, TableChanges};
 use crossdock_warehouse::{ApplyOptions, Warehouse, WarehouseError};
 
@@ -111,9 +112,47 @@ async fn unknown_table_is_rejected_whole() {
     let copy = batch.tables[0].batch.clone();
     batch.tables.push(TableChanges {
         table: "sale_order_typo".into(),
+        def: batch.tables[0].def.clone(),
         batch: copy,
     });
     assert_rejected_and_nothing_applied(batch, &["sale_order_typo", "unknown table"]).await;
+}
+
+/// A definition that changes a known column (not only appends new ones) is
+/// not schema evolution crossdock follows: its extra column is rejected.
+#[tokio::test]
+async fn a_changed_column_definition_is_rejected_whole() {
+    let mut batch = master_data_batch();
+    let last = batch.tables.len() - 1;
+    let name = batch.tables[last].table.clone();
+    let known = batch.tables[last].def.clone();
+    // the declared definition retypes the first non-key column and adds one
+    let mut columns = known.columns.clone();
+    let first = if known.primary_key.contains(&0) { 1 } else { 0 };
+    columns[first].pg_type = match columns[first].pg_type {
+        PgType::Text => PgType::Int8,
+        _ => PgType::Text,
+    };
+    columns.push(ColumnDef {
+        name: "x_added".into(),
+        pg_type: PgType::Text,
+        not_null: false,
+    });
+    let keys = known.primary_key_names();
+    batch.tables[last].def = Arc::new(TableDef::new(&name, columns, &keys).unwrap());
+    replace_table(&mut batch, last, |b| {
+        let mut fields: Vec<Field> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("x_added", DataType::Utf8, true));
+        let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+        cols.push(Arc::new(StringArray::from(vec![Some("x"); b.num_rows()])));
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+    });
+    assert_rejected_and_nothing_applied(batch, &[&name, "x_added"]).await;
 }
 
 #[tokio::test]

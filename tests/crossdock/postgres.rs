@@ -12,7 +12,10 @@
 //!   value, a column added mid-stream;
 //! - `kill -9` of `ingest` many times while the simulator writes: equal in
 //!   the end, and no change logged twice;
-//! - the slot advances while only an untracked table is written.
+//! - the slot advances while only an untracked table is written;
+//! - PostgreSQL restarted (fast) and crashed (immediate) while `ingest`
+//!   streams, on a throwaway cluster of the test's own (`initdb`/`pg_ctl`):
+//!   `ingest` reconnects, and the tables end up equal, nothing doubled.
 //!
 //! `CROSSDOCK_TEST_POSTGRES` overrides the server (default
 //! `postgresql://postgres@127.0.0.1:5432/postgres`).
@@ -381,12 +384,20 @@ async fn every_type_round_trips_and_deletes_truncates_toast_and_new_columns_stre
     ] {
         c.batch_execute(sql).await.unwrap();
     }
-    c.batch_execute(
-        "ALTER TABLE uom_category ADD COLUMN note text; \
-         INSERT INTO uom_category (id, name, note) VALUES (50, '{}', 'added mid-stream');",
-    )
-    .await
-    .unwrap();
+    // schema evolution: columns added mid-stream, one of them in the same
+    // transaction as rows that use it
+    // ingest is streaming (it has everything so far) before the columns are
+    // added, so they arrive by Relation messages, not by set-up
+    assert_verified(&db.verify(&data, 90));
+    for sql in [
+        "ALTER TABLE uom_category ADD COLUMN note text",
+        "INSERT INTO uom_category (id, name, note) VALUES (50, '{}', 'added mid-stream')",
+        "BEGIN; ALTER TABLE uom_category ADD COLUMN weight numeric(12,3); \
+         UPDATE uom_category SET weight = 1234.5 WHERE id = 50; \
+         INSERT INTO uom_category (id, name, weight) VALUES (51, '{}', -0.001); COMMIT;",
+    ] {
+        c.batch_execute(sql).await.unwrap();
+    }
     c.batch_execute(
         "ALTER TABLE uom_uom DROP COLUMN rounding; \
          INSERT INTO uom_uom (id, name, category_id, uom_type, factor) VALUES (60, '{}', 50, 'x', 2);",
@@ -408,6 +419,46 @@ async fn every_type_round_trips_and_deletes_truncates_toast_and_new_columns_stre
         "rows written before the drop keep their value"
     );
     assert!(r.is_null(1), "rows written after the drop have NULL");
+    let b = warehouse
+        .sql("SELECT id, note, CAST(weight AS VARCHAR) FROM uom_category ORDER BY id")
+        .await
+        .unwrap();
+    let b = arrow::compute::concat_batches(&b[0].schema(), &b).unwrap();
+    let rows: Vec<(i32, Option<String>, Option<String>)> = (0..b.num_rows())
+        .map(|i| {
+            let s = |c: usize| {
+                let col =
+                    arrow::compute::cast(b.column(c), &arrow::datatypes::DataType::Utf8).unwrap();
+                (!col.is_null(i)).then(|| col.as_string::<i32>().value(i).to_string())
+            };
+            (b.column(0).as_primitive::<Int32Type>().value(i), s(1), s(2))
+        })
+        .collect();
+    let (added, before): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.0 == 50 || r.0 == 51);
+    assert_eq!(before.len(), 5, "ids 1, 2, 101, 102, 103: {rows:?}");
+    assert!(
+        before.iter().all(|r| r.1.is_none() && r.2.is_none()),
+        "rows written before the columns existed have NULL: {rows:?}"
+    );
+    assert_eq!(
+        added,
+        [
+            &(50, Some("added mid-stream".into()), Some("1234.500".into())),
+            &(51, None, Some("-0.001".into()))
+        ],
+        "added columns carry their values exactly"
+    );
+    let b = warehouse
+        .sql("SELECT count(*) FROM changes_uom_category WHERE note IS NOT NULL OR weight IS NOT NULL")
+        .await
+        .unwrap();
+    assert_eq!(
+        b[0].column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0),
+        3,
+        "the change log has the added columns too"
+    );
     let b = warehouse
         .sql("SELECT id, factor FROM uom_uom WHERE id IN (1, 2, 101, 102) ORDER BY id")
         .await
@@ -512,9 +563,35 @@ async fn every_type_round_trips_and_deletes_truncates_toast_and_new_columns_stre
     let (status, err) = child.terminate();
     assert!(status.success(), "{err}");
     assert!(
-        err.contains("note") && err.contains("does not track"),
+        err.contains("columns added in PostgreSQL") && err.contains("note"),
         "the column added in PostgreSQL is reported: {err}"
     );
+    // a restarted ingest knows the added columns from PostgreSQL's catalog
+    // and from the Delta tables; a third column added while it was down
+    // arrives too
+    for sql in [
+        "ALTER TABLE uom_category ADD COLUMN shelf_days int4",
+        "UPDATE uom_category SET note = 'after restart', shelf_days = 7 WHERE id = 1",
+    ] {
+        c.batch_execute(sql).await.unwrap();
+    }
+    let out = db
+        .ingest(&data, &["--exit-when-idle", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_verified(&db.verify(&data, 0));
+    let b = warehouse
+        .sql("SELECT CAST(note AS VARCHAR), shelf_days FROM uom_category WHERE id = 1")
+        .await
+        .unwrap();
+    let note = arrow::compute::cast(b[0].column(0), &arrow::datatypes::DataType::Utf8).unwrap();
+    assert_eq!(note.as_string::<i32>().value(0), "after restart");
+    assert_eq!(b[0].column(1).as_primitive::<Int32Type>().value(0), 7);
 }
 
 /// MD5 of a text (to rebuild the TOAST test's value without PostgreSQL).
@@ -639,22 +716,7 @@ async fn kill_dash_nine_while_the_simulator_writes_then_equal() {
     assert_verified(&db.verify(&data, 30));
     let warehouse = Warehouse::open(data.to_str().unwrap()).unwrap();
     assert_equals_simulator(&warehouse, &sim).await;
-    // exactly once: no change appears twice in any change log
-    for def in warehouse.catalog().tables() {
-        let b = warehouse
-            .sql(&format!(
-                "SELECT count(*) FROM (SELECT _position, _seq FROM changes_{} \
-                 GROUP BY _position, _seq HAVING count(*) > 1)",
-                def.name
-            ))
-            .await
-            .unwrap();
-        let dups = b[0]
-            .column(0)
-            .as_primitive::<arrow::datatypes::Int64Type>()
-            .value(0);
-        assert_eq!(dups, 0, "{}: changes logged twice", def.name);
-    }
+    assert_no_change_logged_twice(&warehouse).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -711,6 +773,25 @@ async fn the_slot_advances_while_only_untracked_tables_are_written() {
 
 /// The warehouse equals the simulator's final state, row for row; `jsonb`
 /// values compare as JSON (PostgreSQL normalizes their text).
+/// Exactly once: no change appears twice in any change log.
+async fn assert_no_change_logged_twice(warehouse: &Warehouse) {
+    for def in warehouse.catalog().tables() {
+        let b = warehouse
+            .sql(&format!(
+                "SELECT count(*) FROM (SELECT _position, _seq FROM changes_{} \
+                 GROUP BY _position, _seq HAVING count(*) > 1)",
+                def.name
+            ))
+            .await
+            .unwrap();
+        let dups = b[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0);
+        assert_eq!(dups, 0, "{}: changes logged twice", def.name);
+    }
+}
+
 async fn assert_equals_simulator(warehouse: &Warehouse, sim: &Simulator) {
     use crossdock_ingest::{PgType, Value};
     let json = |v: &Value| match v {
@@ -754,4 +835,210 @@ async fn lsn_of(c: &crossdock_ingest::postgres::Client, sql: &str) -> u64 {
             _ => None,
         })
         .unwrap_or(0)
+}
+
+/// A PostgreSQL cluster of the test's own, made with the server binaries
+/// (`initdb`, `pg_ctl`), so it can be restarted without disturbing the
+/// tests that share the machine's cluster. Stopped and removed on drop.
+struct OwnCluster {
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl OwnCluster {
+    fn bin_dir() -> Option<std::path::PathBuf> {
+        let from_pg_config = Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+            .ok()
+            .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        let debian = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")));
+        from_pg_config
+            .into_iter()
+            .chain(debian)
+            .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
+    }
+
+    /// Runs a server binary as the `postgres` user when the test runs as
+    /// root (initdb and postgres refuse to run as root).
+    fn run(&self, tool: &str, args: &[&str]) -> Output {
+        let exe = self.bin.join(tool);
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let mut c = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        c.args(args).output().unwrap()
+    }
+
+    fn options(&self) -> String {
+        format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c wal_level=logical \
+             -c max_wal_senders=5 -c max_replication_slots=5 -c fsync=off",
+            self.port,
+            self.dir.display()
+        )
+    }
+
+    fn start() -> Option<OwnCluster> {
+        let bin = Self::bin_dir();
+        if !require_tool("PostgreSQL server binaries (initdb, pg_ctl)", bin.is_some()) {
+            return None;
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let dir = std::env::temp_dir().join(format!("crossdock-pg-{:016x}", rand::random::<u64>()));
+        let cluster = OwnCluster {
+            dir: dir.clone(),
+            bin: bin.unwrap(),
+            port,
+        };
+        // made by the user the server runs as (the test may run as root)
+        let mk = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "mkdir -m 700 {d} && (id -u | grep -qx 0 && chown postgres {d} || true)",
+                d = dir.display()
+            ))
+            .status()
+            .unwrap();
+        assert!(mk.success());
+        let d = dir.to_str().unwrap();
+        let out = cluster.run(
+            "initdb",
+            &[
+                "-D",
+                d,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        cluster.pg_ctl("start");
+        Some(cluster)
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let log = self.dir.join("server.log");
+        let opts = self.options();
+        let mut args = vec!["-D", self.dir.to_str().unwrap(), "-w", "-t", "60"];
+        if action != "start" {
+            args.extend(["-m", "fast"]);
+        }
+        if action != "stop" {
+            args.extend(["-o", &opts, "-l", log.to_str().unwrap()]);
+        }
+        args.push(action);
+        let out = self.run("pg_ctl", &args);
+        assert!(
+            out.status.success(),
+            "pg_ctl {action}: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = self.run(
+            "pg_ctl",
+            &["-D", self.dir.to_str().unwrap(), "-m", "immediate", "stop"],
+        );
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_restarted_mid_stream_then_equal() {
+    let Some(cluster) = OwnCluster::start() else {
+        return;
+    };
+    let url = cluster.url();
+    let pg = PgUrl::parse(&url).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut writer = PgWriter::new(pg.connect().await.unwrap());
+    ddl::create_tables(writer.client()).await.unwrap();
+    let mut sim = Simulator::new(small_config(33)).unwrap();
+    write_until(&writer, &mut sim, 150).await;
+    let ingest = |extra: &[&str]| {
+        let mut c = crossdock();
+        c.arg("--data")
+            .arg(&data)
+            .arg("ingest")
+            .args([
+                "--postgres",
+                &url,
+                "--status-every",
+                "0",
+                "--max-delay-ms",
+                "200",
+            ])
+            .args(extra);
+        c
+    };
+    let child = Running(Some(ingest(&[]).stderr(Stdio::piped()).spawn().unwrap()));
+    let mut written = 150;
+    // a clean restart (fast shutdown), then a crash (immediate: no shutdown
+    // checkpoint, the slot may come back at an older confirmed position),
+    // each while ingest streams and with writes before and after
+    for (round, mode) in ["fast", "immediate"].into_iter().enumerate() {
+        written += 150;
+        write_until(&writer, &mut sim, written).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let d = cluster.dir.to_str().unwrap().to_string();
+        let out = cluster.run("pg_ctl", &["-D", &d, "-m", mode, "-w", "stop"]);
+        assert!(out.status.success(), "stop {mode}: {:?}", out);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        cluster.pg_ctl("start");
+        writer = PgWriter::new(pg.connect().await.unwrap());
+        written += 150;
+        write_until(&writer, &mut sim, written).await;
+        eprintln!("restart {round} ({mode}) done, {written} transactions written");
+    }
+    write_until(&writer, &mut sim, u64::MAX).await;
+    let out = crossdock()
+        .arg("--data")
+        .arg(&data)
+        .arg("verify")
+        .args(["--postgres", &url, "--wait", "120"])
+        .output()
+        .unwrap();
+    assert_verified(&out);
+    let (status, err) = child.terminate();
+    assert!(status.success(), "ingest after SIGTERM: {status}\n{err}");
+    assert!(
+        err.matches("reconnecting").count() >= 2,
+        "ingest reconnected after each restart: {err}"
+    );
+    let warehouse = Warehouse::open(data.to_str().unwrap()).unwrap();
+    assert_equals_simulator(&warehouse, &sim).await;
+    assert_no_change_logged_twice(&warehouse).await;
 }

@@ -174,6 +174,15 @@ impl Applier {
         if batch.is_empty() {
             return Ok(report);
         }
+        for (def, _) in &validated {
+            if self
+                .catalog
+                .table(&def.name)
+                .is_some_and(|known| def.columns.len() > known.columns.len())
+            {
+                self.add_columns(def).await?;
+            }
+        }
         let version = batch.end_position as i64;
         let commit_meta = serde_json::json!({
             "position": batch.end_position,
@@ -272,6 +281,54 @@ impl Applier {
             h.table = table;
             h.since_compaction = 0;
         }
+        Ok(())
+    }
+
+    /// Schema evolution: a column added to a table in the source is added
+    /// to its change log and current-state Delta tables (a Delta metadata
+    /// commit each, before any data that carries it), then to the catalog.
+    /// Rows written before have NULL in it. Adding is idempotent — a column
+    /// the Delta table already has is left alone — so a crash between the two
+    /// tables, or a restart that learns the column again, is harmless.
+    async fn add_columns(&mut self, def: &Arc<TableDef>) -> Result<()> {
+        use deltalake::kernel::engine::arrow_conversion::TryFromArrow;
+        use deltalake::kernel::StructField;
+        for kind in [TableKind::Changes, TableKind::Current] {
+            let url = table_url(&self.root, kind, &def.name);
+            let expected = match kind {
+                TableKind::Changes => change_schema(def),
+                TableKind::Current => current_schema(def),
+            };
+            let h = self.handle(kind, def).await?;
+            let present: Vec<String> = h
+                .table
+                .snapshot()
+                .map_err(WarehouseError::delta(&url))?
+                .schema()
+                .fields()
+                .map(|f| f.name().clone())
+                .collect();
+            let mut missing = Vec::new();
+            for f in expected.fields() {
+                if !present.iter().any(|p| p == f.name()) {
+                    missing.push(StructField::try_from_arrow(f.as_ref())?);
+                }
+            }
+            if missing.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = missing.iter().map(|f| f.name().clone()).collect();
+            let table = h
+                .table
+                .clone()
+                .add_columns()
+                .with_fields(missing)
+                .await
+                .map_err(WarehouseError::delta(&url))?;
+            tracing::info!(table = %url, columns = %names.join(", "), "added columns (schema evolution)");
+            h.table = table;
+        }
+        self.catalog.set_table(def.clone());
         Ok(())
     }
 
@@ -489,13 +546,20 @@ impl Applier {
     pub fn validate(&self, batch: &ChangeBatch) -> Result<Vec<(Arc<TableDef>, RecordBatch)>> {
         let mut out = Vec::with_capacity(batch.tables.len());
         for tc in &batch.tables {
-            let def = self
-                .catalog
-                .table(&tc.table)
-                .ok_or_else(|| WarehouseError::UnknownTable {
-                    table: tc.table.clone(),
-                })?
-                .clone();
+            let known =
+                self.catalog
+                    .table(&tc.table)
+                    .ok_or_else(|| WarehouseError::UnknownTable {
+                        table: tc.table.clone(),
+                    })?;
+            // a source that saw columns added to the table declares them in
+            // the definition it built the rows from: accepted when it is
+            // the known one with columns appended, nothing else
+            let def = if tc.def.columns.len() > known.columns.len() && tc.def.extends(known) {
+                tc.def.clone()
+            } else {
+                known.clone()
+            };
             let expected = change_schema(&def);
             let given = tc.batch.schema();
             for f in given.fields() {

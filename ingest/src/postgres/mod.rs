@@ -43,7 +43,9 @@ use crate::error::{IngestError, Result};
 
 pub use tokio_postgres::{Client, SimpleQueryMessage};
 
-pub use source::{PgSource, Plan, SlotInfo, Snapshot, SourceOptions, Stream, StreamStatus};
+pub use source::{
+    widen_from_database, PgSource, Plan, SlotInfo, Snapshot, SourceOptions, Stream, StreamStatus,
+};
 pub use verify::{TableDiff, TableDigest};
 pub use writer::PgWriter;
 

@@ -64,9 +64,16 @@
 //! ## Columns added or dropped in PostgreSQL
 //!
 //! Relation messages are matched to the catalog by column name. A column
-//! the catalog does not know is ignored (a warning names it once: the
-//! warehouse needs to learn it first); a catalog column PostgreSQL no longer
-//! has is NULL from then on.
+//! PostgreSQL has and the catalog does not — added to an Odoo table by a
+//! module upgrade, say — is appended to the table's definition (its type
+//! from the Relation message's type OID and modifier,
+//! [`PgType::from_oid`]); the changes carry the wider definition and the
+//! warehouse adds the column to both Delta tables before writing them
+//! (schema evolution). At set-up the definitions are widened the same way
+//! from PostgreSQL's catalog ([`widen_from_database`]), so the snapshot and
+//! a restarted ingest copy the column too. Columns of a type crossdock does
+//! not carry are ignored with a warning. A catalog column PostgreSQL no
+//! longer has (dropped) is NULL from then on.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -81,7 +88,7 @@ use tracing::{debug, info, warn};
 use super::pgoutput::{self, Column, Message, Relation, PG_EPOCH_MICROS};
 use super::text::{self, ident, quote};
 use super::{check_name, format_lsn, parse_lsn, query_rows, query_text, PgContext, PgUrl};
-use crate::catalog::{PgType, TableDef};
+use crate::catalog::{ColumnDef, PgType, TableDef};
 use crate::change::{Change, Op, Position, Transaction, Value};
 use crate::error::{IngestError, Result};
 
@@ -205,7 +212,7 @@ impl PgSource {
     /// Connects and checks everything the source needs, saying exactly what
     /// to change when something is wrong: `wal_level`, slots and senders,
     /// the role's REPLICATION attribute, the tables and their replica identity.
-    pub async fn connect(url: &PgUrl, opts: SourceOptions) -> Result<PgSource> {
+    pub async fn connect(url: &PgUrl, mut opts: SourceOptions) -> Result<PgSource> {
         check_name("slot", &opts.slot)?;
         check_name("publication", &opts.publication)?;
         if opts.tables.is_empty() {
@@ -286,6 +293,7 @@ impl PgSource {
                 missing.join(", ")
             )));
         }
+        opts.tables = widen_from_database(&client, &opts.tables).await?;
         let mut warnings = Vec::new();
         let mut fixes = Vec::new();
         let mut default_with_toast = Vec::new();
@@ -876,6 +884,69 @@ pub struct StreamStatus {
     pub changes: u64,
 }
 
+/// The tables' definitions widened by the columns PostgreSQL has and they
+/// do not (added after crossdock's DDL was written: custom fields, a module
+/// upgrade), in PostgreSQL's column order. Columns of a type crossdock does
+/// not carry are left out with a warning. See the module documentation,
+/// "Columns added or dropped in PostgreSQL".
+pub async fn widen_from_database(
+    client: &Client,
+    tables: &[Arc<TableDef>],
+) -> Result<Vec<Arc<TableDef>>> {
+    let names: Vec<String> = tables.iter().map(|t| quote(&t.name)).collect();
+    let rows = query_rows(
+        client,
+        &format!(
+            "SELECT c.relname, a.attname, a.atttypid::int8::text, a.atttypmod::text \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relkind IN ('r', 'p') AND c.relname IN ({}) \
+               AND c.relnamespace = current_schema()::regnamespace \
+               AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY c.relname, a.attnum",
+            names.join(", ")
+        ),
+    )
+    .await?;
+    let mut added: HashMap<String, Vec<ColumnDef>> = HashMap::new();
+    for r in rows {
+        let [Some(table), Some(column), Some(oid), Some(typmod)] =
+            <[Option<String>; 4]>::try_from(r)
+                .map_err(|_| stream_error("pg_attribute: unexpected row shape".into()))?
+        else {
+            continue;
+        };
+        let Some(def) = tables.iter().find(|t| t.name == table) else {
+            continue;
+        };
+        if def.column_index(&column).is_some() {
+            continue;
+        }
+        let oid: u32 = oid.parse().unwrap_or(0);
+        let typmod: i32 = typmod.parse().unwrap_or(-1);
+        match PgType::from_oid(oid, typmod) {
+            Some(pg_type) => {
+                info!(table = %table, column = %column, "PostgreSQL has a column the DDL does not: tracked");
+                added.entry(table).or_default().push(ColumnDef {
+                    name: column,
+                    pg_type,
+                    not_null: false,
+                });
+            }
+            None => warn!(
+                table = %table, column = %column, type_oid = oid,
+                "PostgreSQL has a column of a type crossdock does not track; its values are ignored"
+            ),
+        }
+    }
+    Ok(tables
+        .iter()
+        .map(|t| match added.remove(&t.name) {
+            Some(cols) => Arc::new(t.with_added_columns(cols)),
+            None => t.clone(),
+        })
+        .collect())
+}
+
 #[derive(Default)]
 struct SharedStatus {
     server_wal_end: AtomicU64,
@@ -1270,23 +1341,46 @@ impl Decoder {
     }
 
     fn relation(&mut self, r: Relation) {
-        let def = self.tables.get(&r.name).cloned();
+        let mut def = self.tables.get(&r.name).cloned();
+        if let Some(known) = &def {
+            // schema evolution: columns PostgreSQL has and the definition
+            // does not are appended to it; the warehouse adds them to the
+            // Delta tables before the first change that carries them
+            let mut added = Vec::new();
+            for c in &r.columns {
+                if known.column_index(&c.name).is_some() {
+                    continue;
+                }
+                match PgType::from_oid(c.type_oid, c.type_modifier) {
+                    Some(pg_type) => added.push(ColumnDef {
+                        name: c.name.clone(),
+                        pg_type,
+                        not_null: false,
+                    }),
+                    None => {
+                        if self.warned.insert((r.name.clone(), c.name.clone())) {
+                            warn!(
+                                table = %r.name, column = %c.name, type_oid = c.type_oid,
+                                "PostgreSQL has a column of a type crossdock does not track; its values are ignored"
+                            );
+                        }
+                    }
+                }
+            }
+            if !added.is_empty() {
+                let names: Vec<&str> = added.iter().map(|c| c.name.as_str()).collect();
+                info!(table = %r.name, columns = %names.join(", "), "columns added in PostgreSQL: now tracked");
+                let wider = Arc::new(known.with_added_columns(added));
+                self.tables.insert(r.name.clone(), wider.clone());
+                def = Some(wider);
+            }
+        }
         let cols = match &def {
             None => Vec::new(),
             Some(def) => r
                 .columns
                 .iter()
-                .map(|c| {
-                    let idx = def.column_index(&c.name);
-                    if idx.is_none() && self.warned.insert((r.name.clone(), c.name.clone())) {
-                        warn!(
-                            table = %r.name, column = %c.name,
-                            "PostgreSQL has a column crossdock does not track yet; its values are \
-                             ignored until the warehouse learns it (schema evolution)"
-                        );
-                    }
-                    idx
-                })
+                .map(|c| def.column_index(&c.name))
                 .collect(),
         };
         if let Some(def) = &def {
@@ -1294,7 +1388,11 @@ impl Decoder {
                 if !r.columns.iter().any(|rc| rc.name == c.name)
                     && self.warned.insert((r.name.clone(), c.name.clone()))
                 {
-                    warn!(table = %r.name, column = %c.name, "column no longer in PostgreSQL: NULL from now on");
+                    warn!(
+                        table = %r.name, column = %c.name,
+                        "column not in PostgreSQL's table at this point of the stream \
+                         (dropped, or added later): NULL in these changes"
+                    );
                 }
             }
         }
