@@ -147,7 +147,12 @@ pub(crate) fn kpi_query(params: &Params) -> Result<KpiQuery, ApiError> {
             other => other.into(),
         })?,
     };
-    Ok(KpiQuery { by, from, to })
+    Ok(KpiQuery {
+        by,
+        from,
+        to,
+        companies: None,
+    })
 }
 
 #[cfg(test)]

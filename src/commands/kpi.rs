@@ -25,6 +25,7 @@ pub async fn run(data: &str, args: KpiArgs) -> Result<()> {
         by: Dimension::parse_list(&args.by)?,
         from: parse_date("from", &args.from)?,
         to: parse_date("to", &args.to)?,
+        companies: None,
     };
     let warehouse = Warehouse::open(data)?;
     let report = warehouse.kpis(&query).await?;

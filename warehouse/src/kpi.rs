@@ -11,8 +11,12 @@
 //! - `{period}`: a predicate on the confirmation time (`confirmed_us`);
 //! - `{as_of_us}`: the source commit time the warehouse is complete up to;
 //! - `{default_max_discount}`: the discount policy for unlisted channels.
+//!
+//! Company boundaries live here too, in one place: [`KpiQuery::companies`]
+//! filters `sale_line_facts` on `company_id` before it is registered, so no
+//! KPI file can read another company's lines.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -20,7 +24,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type};
 use chrono::{NaiveDate, NaiveTime};
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{col, lit, Expr, SessionContext};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -209,6 +213,11 @@ pub struct KpiQuery {
     pub from: Option<NaiveDate>,
     /// Last confirmation day included (UTC), if any.
     pub to: Option<NaiveDate>,
+    /// The companies (`res_company.id`) whose orders are counted: None for
+    /// every company (the command line, admins), else only these — an empty
+    /// set counts nothing. Applied once, where `sale_line_facts` is built,
+    /// so every KPI of the report reads only these companies' lines.
+    pub companies: Option<BTreeSet<i64>>,
 }
 
 impl Default for KpiQuery {
@@ -217,6 +226,7 @@ impl Default for KpiQuery {
             by: vec![Dimension::Channel],
             from: None,
             to: None,
+            companies: None,
         }
     }
 }
@@ -309,24 +319,23 @@ impl Warehouse {
             return Err(WarehouseError::BadRequest("by is empty".into()));
         }
         let ctx = self.session().await?;
+        // The company boundary: the one place every KPI's rows come from.
         let facts = ctx
             .sql(SALE_LINE_FACTS)
             .await
-            .map_err(WarehouseError::query("sale_line_facts"))?
+            .map_err(WarehouseError::query("sale_line_facts"))?;
+        let facts = match &query.companies {
+            None => facts,
+            Some(allowed) => facts
+                .filter(company_filter(allowed))
+                .map_err(WarehouseError::query("sale_line_facts"))?,
+        };
+        let logical = Arc::new(facts.schema().as_arrow().clone());
+        let facts = facts
             .collect()
             .await
             .map_err(WarehouseError::query("sale_line_facts"))?;
-        let schema = match facts.first() {
-            Some(b) => b.schema(),
-            None => Arc::new(
-                ctx.sql(SALE_LINE_FACTS)
-                    .await
-                    .map_err(WarehouseError::query("sale_line_facts"))?
-                    .schema()
-                    .as_arrow()
-                    .clone(),
-            ),
-        };
+        let schema = facts.first().map(|b| b.schema()).unwrap_or(logical);
         let table = MemTable::try_new(schema, vec![facts])
             .map_err(WarehouseError::query("sale_line_facts"))?;
         ctx.register_table("sale_line_facts", Arc::new(table))
@@ -417,6 +426,14 @@ impl Warehouse {
             (!c.is_empty() && !c.is_null(0)).then(|| c.value(0))
         }))
     }
+}
+
+/// `company_id IN (...)`; FALSE for an empty set (nothing, never everything).
+fn company_filter(allowed: &BTreeSet<i64>) -> Expr {
+    if allowed.is_empty() {
+        return lit(false);
+    }
+    col("company_id").in_list(allowed.iter().map(|id| lit(*id)).collect(), false)
 }
 
 fn day_start_us(d: NaiveDate) -> i64 {

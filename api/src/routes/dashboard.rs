@@ -63,6 +63,7 @@ async fn report(
         by: vec![Dimension::Channel],
         from,
         to,
+        companies: None,
     };
     Ok(state.warehouse.kpis(&query).await?)
 }

@@ -44,6 +44,7 @@ async fn report_for_a_period_and_two_dimensions_matches_the_warehouse() {
             by: vec![Dimension::Channel, Dimension::Week],
             from: Some(from),
             to: Some(to),
+            companies: None,
         })
         .await
         .unwrap();
