@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use crossdock_access::AccessError;
 use crossdock_warehouse::WarehouseError;
 
 /// The message users get for a server-side failure; the detail is logged.
@@ -24,19 +25,42 @@ pub enum ApiError {
     BadRequest(String),
     /// No route for the path.
     #[error(
-        "no such page or endpoint: {path}; there are the dashboard at /, and GET /api/health, /api/freshness, /api/kpis and /api/kpis/definitions"
+        "no such page or endpoint: {path}; there are the dashboard at /, /login, /admin, and GET /api/health, /api/freshness, /api/kpis, /api/kpis/definitions, /api/me, /api/users, /api/audit and /api/openapi.json"
     )]
     NotFound {
         /// The path asked for.
         path: String,
     },
     /// The route exists, but not for this method.
-    #[error("method {method} is not allowed on {path}; use GET")]
+    #[error("method {method} is not allowed on {path}; use {allowed}")]
     MethodNotAllowed {
         /// The method used.
         method: String,
         /// The path asked for.
         path: String,
+        /// The methods the route answers, e.g. `GET, HEAD`.
+        allowed: String,
+    },
+    /// No valid credentials: no token or session, or an expired, revoked or
+    /// unknown one.
+    #[error("authentication required: send Authorization: Bearer <token> (crossdock user token NAME) or log in at /login")]
+    Unauthorized,
+    /// Authenticated, but the user's roles do not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A thing that does not exist (a user, a token).
+    #[error("{0}")]
+    Missing(String),
+    /// The request conflicts with the current state (a user that exists, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many failed logins: wait `retry_after_secs`.
+    #[error(
+        "too many failed logins from this account or address; try again in {retry_after_secs} s"
+    )]
+    TooManyRequests {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
     },
     /// The warehouse failed; a 400 when it rejected the request as asked
     /// ([`WarehouseError::BadRequest`]), a 500 otherwise.
@@ -67,8 +91,12 @@ impl ApiError {
             ApiError::Warehouse(e) if matches!(**e, WarehouseError::BadRequest(_)) => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::Missing(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Warehouse(_)
             | ApiError::Internal(_)
             | ApiError::Bind { .. }
@@ -83,6 +111,29 @@ impl ApiError {
             INTERNAL_MESSAGE.to_string()
         } else {
             self.to_string()
+        }
+    }
+
+    /// The headers the status needs: `Allow` on a 405, `WWW-Authenticate`
+    /// on a 401, `Retry-After` on a 429.
+    pub(crate) fn add_headers(&self, response: &mut Response) {
+        let headers = response.headers_mut();
+        match self {
+            ApiError::MethodNotAllowed { allowed, .. } => {
+                if let Ok(v) = HeaderValue::from_str(allowed) {
+                    headers.insert(header::ALLOW, v);
+                }
+            }
+            ApiError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"crossdock\""),
+                );
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
         }
     }
 
@@ -107,6 +158,22 @@ impl ApiError {
     }
 }
 
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match &error {
+            AccessError::NoSuchUser { .. } | AccessError::NoSuchToken { .. } => {
+                ApiError::Missing(error.to_string())
+            }
+            AccessError::UserExists { .. }
+            | AccessError::AlreadyDisabled { .. }
+            | AccessError::SelfDisable { .. }
+            | AccessError::AlreadyRevoked { .. } => ApiError::Conflict(error.to_string()),
+            e if e.is_user_error() => ApiError::BadRequest(error.to_string()),
+            _ => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
 impl From<WarehouseError> for ApiError {
     fn from(error: WarehouseError) -> Self {
         ApiError::Warehouse(Box::new(error))
@@ -122,11 +189,7 @@ impl IntoResponse for ApiError {
             Json(serde_json::json!({ "error": self.user_message() })),
         )
             .into_response();
-        if status == StatusCode::METHOD_NOT_ALLOWED {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        }
+        self.add_headers(&mut response);
         response
     }
 }

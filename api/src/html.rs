@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crossdock_access::Role;
+
+use crate::auth::Principal;
 use crate::error::ApiError;
 
 /// Shown where a value is missing (no data to compute it from).
@@ -63,6 +66,17 @@ form.period a{font-size:.9rem;color:var(--accent);padding-bottom:.4rem}
 .tile dd{margin:0;text-align:right;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
 .tile .sub{display:block;white-space:normal;font-weight:400;font-size:.76rem;color:var(--muted)}
 .empty{background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:1.5rem;color:var(--muted)}
+header.top nav{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.25rem}
+header.top .who{color:#c9d1e0;font-size:.85rem}
+header.top form.logout{display:inline;margin:0}
+header.top form.logout button{font:inherit;font-size:.85rem;background:none;border:1px solid #5c6578;color:#c9d1e0;border-radius:4px;padding:.1rem .6rem;cursor:pointer}
+form.login{display:flex;flex-direction:column;gap:.8rem;max-width:340px;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1.2rem}
+form.login label{display:flex;flex-direction:column;gap:.25rem;font-size:.85rem;color:var(--muted)}
+form.login input{font:inherit;padding:.4rem .5rem;border:1px solid #c8cdd6;border-radius:4px}
+form.login button,table button{font:inherit;padding:.35rem 1rem;border:0;border-radius:4px;background:var(--accent);color:#fff;cursor:pointer}
+table.list{border-collapse:collapse;background:var(--card);margin:0 0 1.5rem;font-size:.88rem}
+table.list th,table.list td{border:1px solid var(--line);padding:.35rem .6rem;text-align:left;vertical-align:top}
+table.list td code{white-space:pre-wrap;word-break:break-all}
 footer{max-width:1240px;margin:0 auto;padding:0 1.5rem 2rem;color:var(--muted);font-size:.82rem}
 footer a{color:var(--muted)}
 "#;
@@ -70,6 +84,34 @@ footer a{color:var(--muted)}
 /// A whole page: `title` is text (escaped here), `body` is markup built
 /// with [`escape`]d dynamic parts.
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    render(status, title, body, "")
+}
+
+/// A page for a signed-in user: the header says who, links to the admin
+/// page for admins, and has the logout button (a form with the CSRF token).
+pub(crate) fn page_for(user: &Principal, status: StatusCode, title: &str, body: &str) -> Response {
+    let admin = if user.user.has(Role::Admin) {
+        r#"<a href="/admin">Admin</a>"#
+    } else {
+        ""
+    };
+    let roles: Vec<&str> = user.user.roles.iter().map(|r| r.as_str()).collect();
+    let logout = match user.csrf() {
+        Some(csrf) => format!(
+            r#"<form class="logout" method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button type="submit">Log out</button></form>"#,
+            escape(csrf)
+        ),
+        None => String::new(),
+    };
+    let nav = format!(
+        r#"{admin}<span class="who">Signed in as {} ({})</span>{logout}"#,
+        escape(&user.user.name),
+        escape(&roles.join(", "))
+    );
+    render(status, title, body, &nav)
+}
+
+fn render(status: StatusCode, title: &str, body: &str, nav: &str) -> Response {
     let title = escape(title);
     let markup = format!(
         r#"<!doctype html>
@@ -81,7 +123,7 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
 <style>{CSS}</style>
 </head>
 <body>
-<header class="top"><a class="brand" href="/">crossdock</a><nav><a href="/">Dashboard</a></nav></header>
+<header class="top"><a class="brand" href="/">crossdock</a><nav><a href="/">Dashboard</a>{nav}</nav></header>
 <main>
 {body}
 </main>
@@ -137,11 +179,7 @@ pub(crate) fn error_page(error: &ApiError) -> Response {
         error_box(error)
     );
     let mut response = page(error.status(), &title, &body);
-    if error.status() == StatusCode::METHOD_NOT_ALLOWED {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-    }
+    error.add_headers(&mut response);
     response
 }
 

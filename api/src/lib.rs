@@ -11,11 +11,31 @@
 //! comes from [`Warehouse::kpis`] and its documentation from
 //! [`crossdock_warehouse::kpi::definitions`]; this crate only formats them.
 //!
+//! ## Access control
+//!
+//! Every route goes through [`auth::guard`]: the rule of each route is in
+//! [`auth::ROUTES`] (public, any signed-in user, or some roles). Users,
+//! tokens and the audit trail are `crossdock-access`'s
+//! [`UserStore`](crossdock_access::UserStore) in the warehouse
+//! (`_crossdock/access.sqlite3`). The JSON API takes
+//! `Authorization: Bearer <token>`; pages use a session cookie set by
+//! `POST /login`. KPI answers carry only the fields the user's roles may
+//! see ([`crossdock_access::Visibility`]) and only the rows of the user's
+//! companies (`KpiQuery::companies`). `docs/security.md` has the matrices.
+//! The JSON API is described by the OpenAPI document at
+//! `GET /api/openapi.json` ([`openapi`]).
+//!
 //! ## Routes
 //!
 //! | method and path | answer |
 //! |---|---|
-//! | `GET /api/health` | `{"status":"ok","warehouse":"<root url>","as_of":"<RFC 3339>"\|null,"as_of_us":<µs>\|null}` |
+//! | `GET /api/health` (public) | `{"status":"ok","warehouse":"<root url>","as_of":"<RFC 3339>"\|null,"as_of_us":<µs>\|null}` |
+//! | `GET /api/openapi.json` (public) | the OpenAPI 3.1 document of the JSON API |
+//! | `GET /login`, `POST /login`, `POST /logout` | the login form; log in (rate-limited); log out |
+//! | `GET /api/me` | the caller: name, roles, companies, visible KPI fields |
+//! | `GET /api/users`, `POST /api/users`, `POST /api/users/{name}/disable` | users (admins) |
+//! | `GET /api/audit?format=json\|csv&after=ID&limit=N` | the audit trail (admins) |
+//! | `GET /admin` | users and the audit trail, as a page (admins) |
 //! | `GET /api/freshness` | `{"batches","position","source_commit_us","applied_at_us","lag_us","since_last_apply_us"}`: how far behind Odoo the warehouse is |
 //! | `GET /api/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD&by=channel,month` | the [`KpiReport`](crossdock_warehouse::kpi::KpiReport) as JSON; `by` defaults to `channel` |
 //! | `GET /api/kpis/definitions` | every KPI's title, definition, formula, Odoo columns and reference |
@@ -38,9 +58,10 @@
 //! use crossdock_warehouse::Warehouse;
 //!
 //! let warehouse = Warehouse::open("./crossdock-data")?;
+//! let state = crossdock_api::AppState::open(warehouse)?;
 //! let addr = "127.0.0.1:8080".parse()?;
 //! // Serves until Ctrl-C, then finishes the requests in flight.
-//! crossdock_api::serve(warehouse, addr, async {
+//! crossdock_api::serve(state, addr, async {
 //!     let _ = tokio::signal::ctrl_c().await;
 //! })
 //! .await?;
@@ -51,24 +72,29 @@
 //! tests without a socket:
 //!
 //! ```no_run
-//! # fn demo(warehouse: crossdock_warehouse::Warehouse) {
-//! let app: axum::Router = crossdock_api::router(crossdock_api::AppState::new(warehouse));
-//! # }
+//! # fn demo(warehouse: crossdock_warehouse::Warehouse) -> Result<(), crossdock_api::ApiError> {
+//! let app: axum::Router = crossdock_api::router(crossdock_api::AppState::open(warehouse)?);
+//! # Ok(()) }
 //! ```
 
+pub mod auth;
 mod error;
 mod html;
+pub mod openapi;
 mod params;
 mod routes;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
+use crossdock_access::UserStore;
 use crossdock_warehouse::Warehouse;
 use tokio::net::TcpListener;
 
+pub use auth::{LoginLimiter, Principal, Sessions};
 pub use error::ApiError;
 
 /// What every handler can reach.
@@ -76,24 +102,77 @@ pub use error::ApiError;
 pub struct AppState {
     /// The warehouse answering every question.
     pub warehouse: Warehouse,
+    /// Users, tokens and the audit trail.
+    pub access: Arc<UserStore>,
+    /// Login sessions (in memory).
+    pub sessions: Arc<Sessions>,
+    /// Failed-login counters (in memory).
+    pub limiter: Arc<LoginLimiter>,
+    /// Mark the session cookie `Secure` (set when served behind https).
+    pub secure_cookie: bool,
 }
 
 impl AppState {
-    /// State over a warehouse.
-    pub fn new(warehouse: Warehouse) -> AppState {
-        AppState { warehouse }
+    /// State over a warehouse and an access store.
+    pub fn new(warehouse: Warehouse, access: Arc<UserStore>) -> AppState {
+        AppState {
+            warehouse,
+            access,
+            sessions: Arc::default(),
+            limiter: Arc::default(),
+            secure_cookie: false,
+        }
+    }
+
+    /// State over a local warehouse and its own access store
+    /// (`<root>/_crossdock/access.sqlite3`, created when missing).
+    pub fn open(warehouse: Warehouse) -> Result<AppState, ApiError> {
+        let dir = warehouse.root().to_file_path().map_err(|_| {
+            ApiError::Internal(format!(
+                "the access store needs a local warehouse; {} is not a local directory",
+                warehouse.root()
+            ))
+        })?;
+        let store = UserStore::open_in(&dir)?;
+        Ok(AppState::new(warehouse, Arc::new(store)))
     }
 }
 
-/// The application: every route of the [route map](crate#routes), the 404
-/// and 405 answers, and a guard that turns a panicking handler into a 500.
+/// The application: every route of the [route map](crate#routes), each
+/// behind [`auth::guard`], the 404 and 405 answers, and a guard that turns
+/// a panicking handler into a 500.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(routes::dashboard::page))
+        .route(
+            "/login",
+            get(routes::login::form).post(routes::login::login),
+        )
+        .route("/logout", post(routes::login::logout))
+        .route("/admin", get(routes::admin::page))
+        .route(
+            "/admin/users/{name}/disable",
+            post(routes::admin::disable_form),
+        )
         .route("/api/health", get(routes::health::health))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/me", get(routes::admin::me))
         .route("/api/freshness", get(routes::freshness::freshness))
         .route("/api/kpis", get(routes::kpis::report))
         .route("/api/kpis/definitions", get(routes::kpis::definitions))
+        .route(
+            "/api/users",
+            get(routes::admin::users).post(routes::admin::add_user),
+        )
+        .route(
+            "/api/users/{name}/disable",
+            post(routes::admin::disable_user),
+        )
+        .route("/api/audit", get(routes::admin::audit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .fallback(routes::fallback::not_found)
         .method_not_allowed_fallback(routes::fallback::method_not_allowed)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -105,28 +184,32 @@ pub fn router(state: AppState) -> Router {
 /// Binds `addr` and serves [`router`] until `shutdown` completes, then lets
 /// the requests in flight finish.
 pub async fn serve(
-    warehouse: Warehouse,
+    state: AppState,
     addr: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ApiError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| ApiError::Bind { addr, source })?;
-    serve_on(warehouse, listener, shutdown).await
+    serve_on(state, listener, shutdown).await
 }
 
 /// Like [`serve`], on a listener bound by the caller (e.g. to port 0, to
 /// learn the port from [`TcpListener::local_addr`] first).
 pub async fn serve_on(
-    warehouse: Warehouse,
+    state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ApiError> {
     match listener.local_addr() {
-        Ok(addr) => tracing::info!(%addr, warehouse = %warehouse.root(), "crossdock api listening"),
+        Ok(addr) => {
+            tracing::info!(%addr, warehouse = %state.warehouse.root(), "crossdock api listening")
+        }
         Err(e) => tracing::warn!(error = %e, "crossdock api listening on an unknown address"),
     }
-    axum::serve(listener, router(AppState::new(warehouse)))
+    // The client address feeds the per-address login rate limit.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ApiError::Serve)?;

@@ -7,19 +7,27 @@ use std::sync::OnceLock;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use chrono::NaiveDate;
+use crossdock_access::{FieldClass, Visibility};
 use crossdock_warehouse::freshness::Freshness;
 use crossdock_warehouse::kpi::{self, Dimension, KpiQuery, KpiReport, KpiRow};
 
+use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::html::{self, escape};
 use crate::{params, AppState};
 
 const TITLE: &str = "Sales by channel";
 
-/// The dashboard page; bad form input gives the page with the message and
+/// The dashboard page, for the caller's companies, with only the figures
+/// their roles may see; bad form input gives the page with the message and
 /// status 400.
-pub(crate) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let parsed = params::parse(raw.as_deref(), "the dashboard", &["from", "to"]);
     // What the form shows back: the values as typed, even when they are wrong.
     let (typed_from, typed_to) = match &parsed {
@@ -29,7 +37,8 @@ pub(crate) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
         ),
         Err(_) => (String::new(), String::new()),
     };
-    let result = report(&state, parsed).await;
+    let result = report(&state, &principal, parsed).await;
+    let visible = principal.visibility();
     let freshness = state.warehouse.freshness().await.ok();
 
     let form = period_form(&typed_from, &typed_to);
@@ -39,9 +48,9 @@ pub(crate) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
                 "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{form}\n{}",
                 escape(TITLE),
                 meta(&report, freshness.as_ref()),
-                tiles(&report)
+                tiles(&report, &visible)
             );
-            html::page(StatusCode::OK, TITLE, &body)
+            html::page_for(&principal, StatusCode::OK, TITLE, &body)
         }
         Err(error) => {
             let body = format!(
@@ -49,13 +58,14 @@ pub(crate) async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery)
                 escape(TITLE),
                 html::error_box(&error)
             );
-            html::page(error.status(), TITLE, &body)
+            html::page_for(&principal, error.status(), TITLE, &body)
         }
     }
 }
 
 async fn report(
     state: &AppState,
+    principal: &Principal,
     parsed: Result<params::Params, ApiError>,
 ) -> Result<KpiReport, ApiError> {
     let (from, to) = params::period(&parsed?)?;
@@ -63,7 +73,7 @@ async fn report(
         by: vec![Dimension::Channel],
         from,
         to,
-        companies: None,
+        companies: principal.companies(),
     };
     Ok(state.warehouse.kpis(&query).await?)
 }
@@ -126,13 +136,13 @@ fn definition(kpi_name: &str) -> &'static str {
         .unwrap_or("")
 }
 
-fn tiles(report: &KpiReport) -> String {
+fn tiles(report: &KpiReport, visible: &Visibility) -> String {
     if report.rows.is_empty() {
         return r#"<p class="empty">No confirmed orders in this period.</p>"#.to_string();
     }
     let mut out = String::from("<div class=\"tiles\">\n");
     for row in &report.rows {
-        out.push_str(&tile(row));
+        out.push_str(&tile(row, visible));
     }
     out.push_str("</div>");
     out
@@ -165,7 +175,9 @@ fn group(out: &mut String, name: &str) {
     out.push_str(&format!("<h3>{}</h3>\n<dl>\n", escape(name)));
 }
 
-fn tile(row: &KpiRow) -> String {
+/// One channel's tile: service levels for everyone; revenue, cost, margin
+/// and leakage only for the roles that may see them (absent otherwise).
+fn tile(row: &KpiRow, visible: &Visibility) -> String {
     let channel = row
         .group
         .get(Dimension::Channel.column())
@@ -211,21 +223,39 @@ fn tile(row: &KpiRow) -> String {
         &html::days(v.cycle_p90_days),
         Some(format!("over {} orders", html::count(v.orders_delivered))),
     );
-    group(&mut dl, "Money");
-    metric(
-        &mut dl,
-        "gross_margin",
-        "Revenue",
-        &html::money(v.revenue),
-        None,
-    );
-    metric(
-        &mut dl,
-        "gross_margin",
-        "Gross margin",
-        &html::percent(v.margin_pct),
-        Some(html::money(v.gross_margin)),
-    );
+    if visible.sees(FieldClass::Revenue)
+        || visible.sees(FieldClass::Cost)
+        || visible.sees(FieldClass::Margin)
+    {
+        group(&mut dl, "Money");
+    }
+    if visible.sees(FieldClass::Revenue) {
+        metric(
+            &mut dl,
+            "gross_margin",
+            "Revenue",
+            &html::money(v.revenue),
+            None,
+        );
+    }
+    if visible.sees(FieldClass::Cost) {
+        metric(&mut dl, "", "Cost", &html::money(v.cost), None);
+    }
+    if visible.sees(FieldClass::Margin) {
+        metric(
+            &mut dl,
+            "gross_margin",
+            "Gross margin",
+            &html::percent(v.margin_pct),
+            Some(html::money(v.gross_margin)),
+        );
+    }
+    if !visible.sees(FieldClass::Leakage) {
+        return format!(
+            "<section class=\"tile\">\n<h2>{}</h2>\n{dl}</dl>\n</section>\n",
+            escape(channel)
+        );
+    }
     group(&mut dl, "Margin leakage");
     metric(
         &mut dl,

@@ -8,12 +8,8 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::html;
 
-fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
-}
-
 fn answer(path: &str, error: ApiError) -> Response {
-    if is_api(path) {
+    if crate::auth::is_api(path) {
         error.into_response()
     } else {
         html::error_page(&error)
@@ -26,14 +22,16 @@ pub(crate) async fn not_found(uri: Uri) -> Response {
     answer(&path.clone(), ApiError::NotFound { path })
 }
 
-/// 405: every route answers GET (and HEAD) only.
+/// 405, with the methods the route answers.
 pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     let path = uri.path().to_string();
+    let allowed = crate::auth::allowed_methods(&path);
     answer(
         &path.clone(),
         ApiError::MethodNotAllowed {
             method: method.to_string(),
             path,
+            allowed,
         },
     )
 }

@@ -10,6 +10,15 @@ use crate::{params, AppState};
 
 /// `{"status":"ok","warehouse":"<root url>","as_of":"<RFC 3339>"|null,"as_of_us":<µs>|null}`:
 /// `as_of` is the latest source commit time applied (null for an empty warehouse).
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "service",
+    responses(
+        (status = 200, description = "The server is up", body = crate::openapi::Health),
+        (status = 400, description = "A parameter was given (there are none)", body = crate::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn health(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,

@@ -1,11 +1,17 @@
-//! One small simulated warehouse per test binary, and request helpers.
+//! Small simulated warehouses shared by the tests of this binary (one
+//! company, and two companies), each with an access store holding one user
+//! and one API token per role, and request helpers.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use crossdock_access::{NewUser, Role, UserStore};
 use crossdock_api::{router, AppState};
 use crossdock_ingest::{ChangeBatchBuilder, Simulator, SimulatorConfig};
 use crossdock_warehouse::{ApplyOptions, Warehouse};
@@ -20,28 +26,91 @@ pub const CHANNELS: [&str; 5] = [
     "eCommerce",
 ];
 
+/// The password of every fixture user.
+pub const PASSWORD: &str = "fixture password 1";
+
 const PREFIX: &str = "crossdock-api-fixture-";
 
 pub struct Fixture {
     pub warehouse: Warehouse,
+    pub state: AppState,
+    /// An API token per user name.
+    pub tokens: BTreeMap<String, String>,
     _dir: tempfile::TempDir,
 }
 
-/// The shared warehouse, built on first use on a thread and runtime of its
-/// own (so it does not depend on the runtime of the test that came first).
+impl Fixture {
+    pub fn store(&self) -> &Arc<UserStore> {
+        &self.state.access
+    }
+
+    pub fn token(&self, user: &str) -> &str {
+        self.tokens
+            .get(user)
+            .unwrap_or_else(|| panic!("no token for {user}"))
+    }
+}
+
+fn build_on_own_runtime(
+    f: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = Fixture>>> + Send + 'static,
+) -> Fixture {
+    std::thread::spawn(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f())
+    })
+    .join()
+    .expect("building the fixture warehouse panicked")
+}
+
+/// The shared one-company warehouse, built on first use on a thread and
+/// runtime of its own (so it does not depend on the runtime of the test
+/// that came first). Users: one per role, named after it, company 1.
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        std::thread::spawn(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(build())
+        build_on_own_runtime(|| {
+            Box::pin(build(
+                SimulatorConfig {
+                    days: 6,
+                    orders_per_day: 15,
+                    products: 40,
+                    ..Default::default()
+                },
+                Role::ALL
+                    .iter()
+                    .map(|r| (r.as_str().to_string(), vec![*r], vec![1]))
+                    .collect(),
+            ))
         })
-        .join()
-        .expect("building the fixture warehouse panicked")
+    })
+}
+
+/// A two-company warehouse (`second_company`): users `c1` and `c2`
+/// (executives of company 1 and 2), `c12` (both), `admin`.
+pub fn two_companies() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        build_on_own_runtime(|| {
+            Box::pin(build(
+                SimulatorConfig {
+                    days: 6,
+                    orders_per_day: 30,
+                    products: 40,
+                    second_company: true,
+                    ..Default::default()
+                },
+                vec![
+                    ("c1".into(), vec![Role::Executive], vec![1]),
+                    ("c2".into(), vec![Role::Executive], vec![2]),
+                    ("c12".into(), vec![Role::Executive], vec![1, 2]),
+                    ("admin".into(), vec![Role::Admin], vec![]),
+                ],
+            ))
+        })
     })
 }
 
@@ -49,7 +118,7 @@ pub fn warehouse() -> Warehouse {
     fixture().warehouse.clone()
 }
 
-async fn build() -> Fixture {
+async fn build(config: SimulatorConfig, users: Vec<(String, Vec<Role>, Vec<i64>)>) -> Fixture {
     // Statics are never dropped, so each run's directory outlives it: clear
     // the ones earlier runs left behind.
     let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -59,13 +128,7 @@ async fn build() -> Fixture {
         .tempdir_in(parent)
         .expect("temp dir");
     let warehouse = Warehouse::open(dir.path().to_str().expect("utf-8 path")).expect("open");
-    let mut sim = Simulator::new(SimulatorConfig {
-        days: 6,
-        orders_per_day: 15,
-        products: 40,
-        ..Default::default()
-    })
-    .expect("simulator");
+    let mut sim = Simulator::new(config).expect("simulator");
     let mut builder = ChangeBatchBuilder::new();
     while let Some(tx) = sim.next_transaction() {
         builder.push(&tx).expect("push");
@@ -76,8 +139,36 @@ async fn build() -> Fixture {
         .apply(&batch)
         .await
         .expect("apply");
+    let state = AppState::open(warehouse.clone()).expect("access store");
+    let mut tokens = BTreeMap::new();
+    for (name, roles, companies) in users {
+        state
+            .access
+            .add_user(
+                "fixture",
+                &NewUser {
+                    name: name.clone(),
+                    roles,
+                    companies,
+                    password: PASSWORD.into(),
+                },
+            )
+            .expect("add user");
+        let issued = state
+            .access
+            .issue_token(
+                "fixture",
+                &name,
+                "tests",
+                chrono::Utc::now() + chrono::Duration::days(1),
+            )
+            .expect("token");
+        tokens.insert(name, issued.secret);
+    }
     Fixture {
         warehouse,
+        state,
+        tokens,
         _dir: dir,
     }
 }
@@ -114,10 +205,18 @@ impl Answer {
             .unwrap_or("")
     }
 
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
     pub fn json(&self) -> serde_json::Value {
         assert!(
             self.content_type().starts_with("application/json"),
-            "not JSON ({}): {}",
+            "not JSON ({}, {}): {}",
+            self.status,
             self.content_type(),
             self.body
         );
@@ -133,32 +232,151 @@ impl Answer {
     }
 }
 
-pub async fn request(method: Method, uri: &str) -> Answer {
-    let app = router(AppState::new(warehouse()));
-    let response = app
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(uri)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
-        .await
-        .expect("body");
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).expect("utf-8 body"),
+/// How a test request authenticates.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    /// No credentials.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+    /// The session cookie, and the CSRF token to send in `x-csrf-token` (if any).
+    Session(&'a str, Option<&'a str>),
+}
+
+/// A request built by a test.
+pub struct Call<'a> {
+    pub method: Method,
+    pub uri: &'a str,
+    pub auth: Auth<'a>,
+    pub content_type: Option<&'a str>,
+    pub body: String,
+    /// The client address the server sees (rate limiting).
+    pub addr: Option<SocketAddr>,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(method: Method, uri: &'a str, auth: Auth<'a>) -> Call<'a> {
+        Call {
+            method,
+            uri,
+            auth,
+            content_type: None,
+            body: String::new(),
+            addr: None,
+        }
+    }
+
+    pub fn json(mut self, body: serde_json::Value) -> Self {
+        self.content_type = Some("application/json");
+        self.body = body.to_string();
+        self
+    }
+
+    pub fn form(mut self, body: &str) -> Self {
+        self.content_type = Some("application/x-www-form-urlencoded");
+        self.body = body.to_string();
+        self
+    }
+
+    pub fn from_addr(mut self, addr: &str) -> Self {
+        self.addr = Some(addr.parse().expect("socket address"));
+        self
+    }
+
+    pub async fn send_to(self, fixture: &Fixture) -> Answer {
+        let mut builder = Request::builder().method(self.method).uri(self.uri);
+        match self.auth {
+            Auth::None => {}
+            Auth::Bearer(t) => {
+                builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"))
+            }
+            Auth::Session(id, csrf) => {
+                builder = builder.header(header::COOKIE, format!("crossdock_session={id}"));
+                if let Some(c) = csrf {
+                    builder = builder.header("x-csrf-token", c);
+                }
+            }
+        }
+        if let Some(ct) = self.content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        let mut request = builder.body(Body::from(self.body)).expect("request");
+        if let Some(addr) = self.addr {
+            request.extensions_mut().insert(ConnectInfo(addr));
+        }
+        let response = router(fixture.state.clone())
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+            .await
+            .expect("body");
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).expect("utf-8 body"),
+        }
+    }
+
+    pub async fn send(self) -> Answer {
+        self.send_to(fixture()).await
     }
 }
 
+/// A request as the admin (who sees every field of every company).
+pub async fn request(method: Method, uri: &str) -> Answer {
+    let f = fixture();
+    Call::new(method, uri, Auth::Bearer(f.token("admin")))
+        .send()
+        .await
+}
+
+/// A GET as the admin.
 pub async fn get(uri: &str) -> Answer {
     request(Method::GET, uri).await
+}
+
+/// A GET as the given fixture user (by token).
+pub async fn get_as(fixture: &Fixture, user: &str, uri: &str) -> Answer {
+    Call::new(Method::GET, uri, Auth::Bearer(fixture.token(user)))
+        .send_to(fixture)
+        .await
+}
+
+/// Logs in through the form from `addr`: the answer, and the session id
+/// when a cookie was set.
+pub async fn login(
+    fixture: &Fixture,
+    name: &str,
+    password: &str,
+    addr: &str,
+) -> (Answer, Option<String>) {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("name", name)
+        .append_pair("password", password)
+        .finish();
+    let a = Call::new(Method::POST, "/login", Auth::None)
+        .form(&body)
+        .from_addr(addr)
+        .send_to(fixture)
+        .await;
+    let session = a
+        .header("set-cookie")
+        .strip_prefix("crossdock_session=")
+        .and_then(|v| v.split(';').next())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    (a, session)
+}
+
+/// The CSRF token a page shows in its hidden `csrf` fields.
+pub fn csrf_in(page: &str) -> Option<String> {
+    let marker = r#"name="csrf" value=""#;
+    let start = page.find(marker)? + marker.len();
+    let end = start + page[start..].find('"')?;
+    Some(page[start..end].to_string())
 }
 
 /// A value as JSON text and back, the way the API's answer went, so that

@@ -1,10 +1,14 @@
-//! Integration tests of crossdock-api: the router over a small simulated
-//! warehouse, called in-process with `tower::ServiceExt::oneshot`, and the
-//! server on a real socket.
+//! Integration tests of crossdock-api: the router over small simulated
+//! warehouses (one company, two companies), called in-process with
+//! `tower::ServiceExt::oneshot` as users of every role, and the server on a
+//! real socket.
 
+mod access;
+mod companies;
 mod dashboard;
 mod errors;
 mod fixture;
 mod health;
 mod kpis;
+mod login;
 mod serve;

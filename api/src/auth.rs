@@ -1,0 +1,655 @@
+//! Authentication and authorization, in one layer every route goes through.
+//!
+//! [`ROUTES`] is the access rule of every route: public, any signed-in
+//! user, or only some roles. [`guard`] (an axum middleware on every route)
+//! looks the request's route up there, then
+//!
+//! 1. lets public routes through (`/api/health`, `/api/openapi.json`, `/login`);
+//! 2. finds who is asking: `Authorization: Bearer cdk_...` (an API token,
+//!    checked against the store's SHA-256), else the `crossdock_session`
+//!    cookie (a session of [`Sessions`]); the user is read from the store on
+//!    every request, so disabling a user takes effect at once;
+//! 3. answers an anonymous request 401 (JSON, under `/api/`) or 303 to
+//!    `/login` (pages), and a user without a needed role 403;
+//! 4. checks the CSRF token of every POST made with a session cookie (the
+//!    `x-csrf-token` header, or the `csrf` field of a form); a missing or
+//!    wrong token is a 403. Token (bearer) requests need none: browsers do
+//!    not attach bearer tokens by themselves;
+//! 5. hands the [`Principal`] to the handler, which restricts what it
+//!    reads to the principal's companies and fields.
+//!
+//! A route missing from [`ROUTES`] is refused (500 and a log line), never
+//! served unguarded.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use crossdock_access::{Role, User, Visibility};
+use rand::RngCore;
+
+use crate::error::ApiError;
+use crate::{html, AppState};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "crossdock_session";
+
+/// How long a session lasts after login.
+pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+
+/// Failed logins allowed per account and per client address within
+/// [`LOGIN_WINDOW`]; the next attempt is a 429.
+pub const LOGIN_MAX_FAILURES: usize = 5;
+
+/// The window failed logins are counted in.
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Largest form body read to check a CSRF token.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+/// One route and its rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// `GET` or `POST` (HEAD follows GET).
+    pub method: &'static str,
+    /// The path pattern, as registered with the router.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// What it is.
+    pub what: &'static str,
+}
+
+const ADMIN: &[Role] = &[Role::Admin];
+
+/// Every route of the server with its access rule: the one table
+/// authorization reads. `docs/security.md` shows it (generated, checked by
+/// a test).
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/api/health",
+        access: Access::Public,
+        what: "liveness and data time",
+    },
+    Route {
+        method: "GET",
+        path: "/api/openapi.json",
+        access: Access::Public,
+        what: "the OpenAPI document",
+    },
+    Route {
+        method: "GET",
+        path: "/login",
+        access: Access::Public,
+        what: "login form",
+    },
+    Route {
+        method: "POST",
+        path: "/login",
+        access: Access::Public,
+        what: "log in (rate-limited)",
+    },
+    Route {
+        method: "POST",
+        path: "/logout",
+        access: Access::SignedIn,
+        what: "log out (CSRF)",
+    },
+    Route {
+        method: "GET",
+        path: "/",
+        access: Access::SignedIn,
+        what: "dashboard (fields by role, rows by company)",
+    },
+    Route {
+        method: "GET",
+        path: "/api/me",
+        access: Access::SignedIn,
+        what: "who am I: roles, companies, visible fields",
+    },
+    Route {
+        method: "GET",
+        path: "/api/freshness",
+        access: Access::SignedIn,
+        what: "warehouse lag",
+    },
+    Route {
+        method: "GET",
+        path: "/api/kpis",
+        access: Access::SignedIn,
+        what: "KPI report (fields by role, rows by company)",
+    },
+    Route {
+        method: "GET",
+        path: "/api/kpis/definitions",
+        access: Access::SignedIn,
+        what: "definitions of the KPIs the role may see",
+    },
+    Route {
+        method: "GET",
+        path: "/api/users",
+        access: Access::Roles(ADMIN),
+        what: "list users",
+    },
+    Route {
+        method: "POST",
+        path: "/api/users",
+        access: Access::Roles(ADMIN),
+        what: "add a user (audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/api/users/{name}/disable",
+        access: Access::Roles(ADMIN),
+        what: "disable a user (audited)",
+    },
+    Route {
+        method: "GET",
+        path: "/api/audit",
+        access: Access::Roles(ADMIN),
+        what: "audit trail, JSON or CSV",
+    },
+    Route {
+        method: "GET",
+        path: "/admin",
+        access: Access::Roles(ADMIN),
+        what: "users and audit trail page",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/users/{name}/disable",
+        access: Access::Roles(ADMIN),
+        what: "disable a user from the page (CSRF, audited)",
+    },
+];
+
+/// The methods a concrete path answers (from [`ROUTES`]), e.g. `GET, HEAD`;
+/// empty when no route matches.
+pub(crate) fn allowed_methods(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut methods: Vec<&str> = Vec::new();
+    for r in ROUTES {
+        let pattern: Vec<&str> = r.path.split('/').collect();
+        let matches = pattern.len() == segments.len()
+            && pattern
+                .iter()
+                .zip(&segments)
+                .all(|(p, s)| (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s);
+        if matches && !methods.contains(&r.method) {
+            methods.push(r.method);
+            if r.method == "GET" {
+                methods.push("HEAD");
+            }
+        }
+    }
+    methods.join(", ")
+}
+
+/// How a principal proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A login session (cookie), with its CSRF token.
+    Session {
+        /// The session id (the cookie's value).
+        id: String,
+        /// The token state-changing forms must carry.
+        csrf: String,
+    },
+    /// An API token.
+    Token {
+        /// The token's public id.
+        id: String,
+    },
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user, as read from the store for this request.
+    pub user: User,
+    /// Session or token.
+    pub via: Via,
+}
+
+impl Principal {
+    /// The KPI fields the user may see.
+    pub fn visibility(&self) -> Visibility {
+        Visibility::of(&self.user.roles)
+    }
+
+    /// The companies the user's queries are restricted to (None: all).
+    pub fn companies(&self) -> Option<BTreeSet<i64>> {
+        self.user.company_scope()
+    }
+
+    /// The CSRF token of the session, if signed in by session.
+    pub fn csrf(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { csrf, .. } => Some(csrf),
+            Via::Token { .. } => None,
+        }
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Debug)]
+struct Session {
+    user: String,
+    csrf: String,
+    expires: Instant,
+}
+
+/// Login sessions, in memory: a restart logs everyone out.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<String, Session>>,
+}
+
+impl Sessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a session for `user`: (session id, CSRF token).
+    pub fn create(&self, user: &str) -> (String, String) {
+        let now = Instant::now();
+        let (id, csrf) = (random_token(), random_token());
+        let mut map = self.lock();
+        map.retain(|_, s| s.expires > now);
+        map.insert(
+            id.clone(),
+            Session {
+                user: user.to_string(),
+                csrf: csrf.clone(),
+                expires: now + SESSION_TTL,
+            },
+        );
+        (id, csrf)
+    }
+
+    /// The user and CSRF token of a live session.
+    fn get(&self, id: &str) -> Option<(String, String)> {
+        let mut map = self.lock();
+        match map.get(id) {
+            Some(s) if s.expires > Instant::now() => Some((s.user.clone(), s.csrf.clone())),
+            Some(_) => {
+                map.remove(id);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Ends a session.
+    pub fn remove(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    /// Ends every session of a user (when disabled).
+    pub fn remove_user(&self, user: &str) {
+        self.lock().retain(|_, s| s.user != user);
+    }
+}
+
+/// Failed logins per account and per client address, in a sliding window.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl LoginLimiter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Seconds to wait when any key has had [`LOGIN_MAX_FAILURES`] failures
+    /// within the window; None when an attempt is allowed.
+    pub fn retry_after(&self, keys: &[String]) -> Option<u64> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        map.retain(|_, q| {
+            while q
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= LOGIN_WINDOW)
+            {
+                q.pop_front();
+            }
+            !q.is_empty()
+        });
+        keys.iter()
+            .filter_map(|k| map.get(k))
+            .filter(|q| q.len() >= LOGIN_MAX_FAILURES)
+            .filter_map(|q| q.front())
+            .map(|oldest| {
+                (LOGIN_WINDOW - now.duration_since(*oldest))
+                    .as_secs()
+                    .max(1)
+            })
+            .max()
+    }
+
+    /// Records a failure for every key.
+    pub fn fail(&self, keys: &[String]) {
+        let now = Instant::now();
+        let mut map = self.lock();
+        for k in keys {
+            map.entry(k.clone()).or_default().push_back(now);
+        }
+    }
+
+    /// Forgets a key's failures (an account after a successful login).
+    pub fn clear(&self, key: &str) {
+        self.lock().remove(key);
+    }
+}
+
+/// Is this path part of the JSON API?
+pub(crate) fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// The answer to a refused request: JSON under `/api/`, a page elsewhere
+/// (a 303 to `/login` for an anonymous page request).
+pub(crate) fn refuse(path: &str, error: ApiError) -> Response {
+    if is_api(path) {
+        return error.into_response();
+    }
+    if matches!(error, ApiError::Unauthorized) {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+    }
+    html::error_page(&error)
+}
+
+/// The session id of the request's cookie.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Who is asking: Ok(None) for nobody (or bad credentials).
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let Some(token) = value.to_str().ok().and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        }) else {
+            return Ok(None);
+        };
+        return Ok(state
+            .access
+            .authenticate_token(token)?
+            .map(|(user, token)| Principal {
+                user,
+                via: Via::Token { id: token.id },
+            }));
+    }
+    let Some(id) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    let Some((name, csrf)) = state.sessions.get(&id) else {
+        return Ok(None);
+    };
+    match state.access.user(&name)? {
+        Some(user) if !user.disabled => Ok(Some(Principal {
+            user,
+            via: Via::Session { id, csrf },
+        })),
+        _ => {
+            state.sessions.remove(&id);
+            Ok(None)
+        }
+    }
+}
+
+/// The CSRF token a POST carries: the `x-csrf-token` header, or the `csrf`
+/// field of an urlencoded form (the body is read and put back).
+async fn csrf_of(req: Request) -> Result<(Option<String>, Request), ApiError> {
+    if let Some(v) = req.headers().get("x-csrf-token") {
+        let token = v.to_str().ok().map(str::to_string);
+        return Ok((token, req));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((None, req));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::BadRequest(format!("the form is larger than {MAX_FORM_BYTES} bytes"))
+        })?;
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
+    Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// The middleware: see the [module documentation](self).
+pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let Some(pattern) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+    else {
+        return next.run(req).await;
+    };
+    let method = if req.method() == Method::HEAD {
+        "GET"
+    } else {
+        req.method().as_str()
+    };
+    let Some(route) = ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == pattern)
+    else {
+        let allowed = allowed_methods(&path);
+        let error = if allowed.is_empty() {
+            ApiError::Internal(format!(
+                "route {method} {pattern} has no access rule in auth::ROUTES"
+            ))
+        } else {
+            ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+                path: path.clone(),
+                allowed,
+            }
+        };
+        return refuse(&path, error);
+    };
+    if route.access == Access::Public {
+        return next.run(req).await;
+    }
+    let principal = match authenticate(&state, req.headers()) {
+        Ok(Some(p)) => p,
+        Ok(None) => return refuse(&path, ApiError::Unauthorized),
+        Err(e) => return refuse(&path, e),
+    };
+    if let Access::Roles(roles) = route.access {
+        if !principal.user.roles.iter().any(|r| roles.contains(r)) {
+            let need: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            return refuse(
+                &path,
+                ApiError::Forbidden(format!(
+                    "{} {path} needs the role {}; you have {}",
+                    req.method(),
+                    need.join(" or "),
+                    principal
+                        .user
+                        .roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+    }
+    let mut req = req;
+    if req.method() == Method::POST {
+        if let Some(expected) = principal.csrf().map(str::to_string) {
+            let (token, back) = match csrf_of(req).await {
+                Ok(x) => x,
+                Err(e) => return refuse(&path, e),
+            };
+            req = back;
+            let ok = token.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes()));
+            if !ok {
+                return refuse(
+                    &path,
+                    ApiError::Forbidden(
+                        "missing or wrong CSRF token: reload the page and try again".into(),
+                    ),
+                );
+            }
+        }
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}
+
+/// `Set-Cookie` for a new session (`Secure` when the server is told it is
+/// behind https).
+pub(crate) fn session_cookie_header(id: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_TTL.as_secs()
+    ))
+    .expect("ascii cookie")
+}
+
+/// `Set-Cookie` that deletes the session cookie.
+pub(crate) fn clear_cookie_header(secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
+    ))
+    .expect("ascii cookie")
+}
+
+/// The endpoint table as Markdown, for `docs/security.md`.
+pub fn routes_markdown() -> String {
+    let mut out = String::from("| method | path | what |");
+    for r in Role::ALL {
+        out.push_str(&format!(" {r} |"));
+    }
+    out.push_str(" anonymous |\n|---|---|---|");
+    for _ in Role::ALL {
+        out.push_str(":-:|");
+    }
+    out.push_str(":-:|\n");
+    for route in ROUTES {
+        out.push_str(&format!(
+            "| {} | `{}` | {} |",
+            route.method, route.path, route.what
+        ));
+        for r in Role::ALL {
+            let ok = match route.access {
+                Access::Public | Access::SignedIn => true,
+                Access::Roles(rs) => rs.contains(&r),
+            };
+            out.push_str(if ok { " ✓ |" } else { " 403 |" });
+        }
+        let anon = match route.access {
+            Access::Public => "✓",
+            _ if is_api(route.path) => "401",
+            _ => "303 → /login",
+        };
+        out.push_str(&format!(" {anon} |\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_methods_follow_the_table() {
+        assert_eq!(allowed_methods("/api/kpis"), "GET, HEAD");
+        assert_eq!(allowed_methods("/api/users"), "GET, HEAD, POST");
+        assert_eq!(allowed_methods("/api/users/ana/disable"), "POST");
+        assert_eq!(allowed_methods("/api/users//disable"), "");
+        assert_eq!(allowed_methods("/nope"), "");
+    }
+
+    #[test]
+    fn the_limiter_counts_per_key_in_a_window() {
+        let l = LoginLimiter::default();
+        let keys = vec!["account:a".to_string(), "address:x".to_string()];
+        for _ in 0..LOGIN_MAX_FAILURES {
+            assert_eq!(l.retry_after(&keys), None);
+            l.fail(&keys);
+        }
+        let wait = l.retry_after(&keys).unwrap();
+        assert!(wait > 800 && wait <= 900, "{wait}");
+        assert!(l.retry_after(&["address:x".into()]).is_some());
+        l.clear("account:a");
+        assert!(l.retry_after(&["account:a".into()]).is_none());
+        assert!(l.retry_after(&["address:y".into()]).is_none());
+    }
+
+    #[test]
+    fn sessions_expire_and_end() {
+        let s = Sessions::default();
+        let (id, csrf) = s.create("ana");
+        assert_eq!(s.get(&id), Some(("ana".into(), csrf)));
+        s.remove_user("ana");
+        assert_eq!(s.get(&id), None);
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_and_strict() {
+        let c = session_cookie_header("abc", false);
+        let c = c.to_str().unwrap();
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
+        assert!(session_cookie_header("abc", true)
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; crossdock_session=xyz; b=2"),
+        );
+        assert_eq!(session_cookie(&h).as_deref(), Some("xyz"));
+    }
+}

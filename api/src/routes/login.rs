@@ -1,0 +1,166 @@
+//! `GET /login`, `POST /login`, `POST /logout`: sessions for the pages.
+//!
+//! Failed logins are counted per account and per client address
+//! ([`crate::auth::LoginLimiter`]); past [`LOGIN_MAX_FAILURES`] within the
+//! window, attempts get 429 with `Retry-After` — without even checking the
+//! password, so a locked account gives nothing away. Unknown user, wrong
+//! password and disabled user all get the same answer. Every attempt is in
+//! the audit trail (`login.ok`, `login.failed`, `login.throttled`).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde_json::json;
+
+use crate::auth::{self, Principal, Via, LOGIN_MAX_FAILURES};
+use crate::error::ApiError;
+use crate::html::{self, escape};
+use crate::AppState;
+
+const TITLE: &str = "Log in";
+
+fn login_page(status: StatusCode, message: Option<&str>, name: &str) -> Response {
+    let message = message
+        .map(|m| {
+            format!(
+                r#"<div class="error" role="alert"><strong>Not logged in</strong>{}</div>"#,
+                escape(m)
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        r#"<h1>{TITLE}</h1>
+{message}
+<form class="login" method="post" action="/login">
+<label for="name">User name<input id="name" name="name" autocomplete="username" value="{}" required></label>
+<label for="password">Password<input id="password" name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button>
+</form>"#,
+        escape(name)
+    );
+    html::page(status, TITLE, &body)
+}
+
+/// The login form.
+pub(crate) async fn form() -> Response {
+    login_page(StatusCode::OK, None, "")
+}
+
+/// Checks the name and password of the form; on success starts a session
+/// (cookie) and sends the browser to the dashboard.
+pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Response {
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    let bytes = match axum::body::to_bytes(req.into_body(), 16 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return login_page(StatusCode::BAD_REQUEST, Some("the form is too large"), ""),
+    };
+    let mut name = String::new();
+    let mut password = String::new();
+    for (k, v) in form_urlencoded::parse(&bytes) {
+        match &*k {
+            "name" => name = v.trim().to_string(),
+            "password" => password = v.into_owned(),
+            _ => {}
+        }
+    }
+    if name.is_empty() || password.is_empty() {
+        return login_page(
+            StatusCode::BAD_REQUEST,
+            Some("give a user name and a password"),
+            &name,
+        );
+    }
+    let shown: String = name.chars().take(64).collect();
+    let account_key = format!("account:{}", name.to_lowercase());
+    let keys = vec![account_key.clone(), format!("address:{address}")];
+    let actor = format!("address:{address}");
+    if let Some(secs) = state.limiter.retry_after(&keys) {
+        let _ = state
+            .access
+            .append_audit(&actor, "login.throttled", &shown, None, None);
+        let error = ApiError::TooManyRequests {
+            retry_after_secs: secs,
+        };
+        let mut response = login_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&error.to_string()),
+            &name,
+        );
+        error.add_headers(&mut response);
+        return response;
+    }
+    let store = state.access.clone();
+    let (n, p) = (name.clone(), password);
+    let verified = tokio::task::spawn_blocking(move || store.verify_password(&n, &p)).await;
+    let user = match verified {
+        Ok(Ok(user)) => user,
+        Ok(Err(e)) => return html::error_page(&e.into()),
+        Err(e) => return html::error_page(&ApiError::Internal(format!("login task: {e}"))),
+    };
+    match user {
+        Some(user) => {
+            state.limiter.clear(&account_key);
+            let (id, _csrf) = state.sessions.create(&user.name);
+            let _ = state.access.append_audit(
+                &user.name,
+                "login.ok",
+                &user.name,
+                None,
+                Some(json!({ "address": address })),
+            );
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, "/".parse().expect("ascii")),
+                    (
+                        header::SET_COOKIE,
+                        auth::session_cookie_header(&id, state.secure_cookie),
+                    ),
+                ],
+            )
+                .into_response()
+        }
+        None => {
+            state.limiter.fail(&keys);
+            let _ = state
+                .access
+                .append_audit(&actor, "login.failed", &shown, None, None);
+            login_page(
+                StatusCode::UNAUTHORIZED,
+                Some(&format!(
+                    "wrong user name or password (after {LOGIN_MAX_FAILURES} failures, logins wait 15 minutes)"
+                )),
+                &name,
+            )
+        }
+    }
+}
+
+/// Ends the session (the guard has checked the CSRF token) and sends the
+/// browser to the login page.
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Response {
+    if let Via::Session { id, .. } = &principal.via {
+        state.sessions.remove(id);
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/login".parse().expect("ascii")),
+            (
+                header::SET_COOKIE,
+                auth::clear_cookie_header(state.secure_cookie),
+            ),
+        ],
+    )
+        .into_response()
+}

@@ -1,0 +1,341 @@
+//! The role × endpoint matrix, cell by cell: every route of
+//! `crossdock_api::auth::ROUTES` called as every role and anonymously.
+//! Allowed: the route's success status, with exactly the role's fields;
+//! denied: 403; anonymous: 401 under /api/, a 303 to /login for pages.
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use crossdock_access::visibility::{matrix_markdown, replace_generated, KPI_FIELDS};
+use crossdock_access::{NewUser, Role, Visibility};
+use crossdock_api::auth::{routes_markdown, Access, ROUTES};
+use crossdock_warehouse::kpi::{self, KpiRow, KpiValues};
+use serde_json::json;
+
+use crate::fixture::{fixture, get_as, login, Answer, Auth, Call, PASSWORD};
+
+/// Who calls: a role's fixture user, or nobody.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Role(Role),
+    Anonymous,
+}
+
+/// A user to disable, made for one cell of the matrix.
+fn throwaway(tag: &str) -> String {
+    let name = format!("victim-{tag}");
+    fixture()
+        .store()
+        .add_user(
+            "test",
+            &NewUser {
+                name: name.clone(),
+                roles: vec![Role::Service],
+                companies: vec![1],
+                password: PASSWORD.into(),
+            },
+        )
+        .expect("throwaway user");
+    name
+}
+
+async fn call(route: &crossdock_api::auth::Route, caller: Caller) -> Answer {
+    let f = fixture();
+    let auth = match caller {
+        Caller::Role(r) => Auth::Bearer(f.token(r.as_str())),
+        Caller::Anonymous => Auth::None,
+    };
+    let tag = match caller {
+        Caller::Role(r) => r.as_str().to_string(),
+        Caller::Anonymous => "anonymous".to_string(),
+    };
+    let method: Method = route.method.parse().unwrap();
+    match (route.method, route.path) {
+        ("POST", "/login") => {
+            // Public: a right password logs anyone in.
+            login(f, "planner", PASSWORD, &format!("10.1.0.{}:1", tag.len())).await.0
+        }
+        ("POST", "/api/users") => {
+            Call::new(method, route.path, auth)
+                .json(json!({"name": format!("new-{tag}"), "roles": ["service"], "companies": [1], "password": PASSWORD}))
+                .send()
+                .await
+        }
+        ("POST", p) if p.contains("{name}") => {
+            let uri = p.replace("{name}", &throwaway(&format!("{tag}-{}", p.len())));
+            Call::new(method, &uri, auth).send().await
+        }
+        _ => Call::new(method, route.path, auth).send().await,
+    }
+}
+
+/// The status of a successful call of each route.
+fn success(route: &crossdock_api::auth::Route) -> StatusCode {
+    match (route.method, route.path) {
+        ("POST", "/login") | ("POST", "/logout") | ("POST", "/admin/users/{name}/disable") => {
+            StatusCode::SEE_OTHER
+        }
+        ("POST", "/api/users") => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_role_against_every_route() {
+    let mut checked = 0;
+    for route in ROUTES {
+        let is_api = route.path.starts_with("/api/");
+        for role in Role::ALL {
+            let a = call(route, Caller::Role(role)).await;
+            let allowed = match route.access {
+                Access::Public | Access::SignedIn => true,
+                Access::Roles(rs) => rs.contains(&role),
+            };
+            let cell = format!("{} {} as {role}", route.method, route.path);
+            if allowed {
+                assert_eq!(a.status, success(route), "{cell}: {}", a.body);
+                check_fields(route.path, role, &a);
+            } else {
+                assert_eq!(a.status, StatusCode::FORBIDDEN, "{cell}: {}", a.body);
+                if is_api {
+                    assert!(a.error().contains("admin"), "{cell}: {}", a.body);
+                } else {
+                    assert!(a.content_type().starts_with("text/html"), "{cell}");
+                }
+            }
+            checked += 1;
+        }
+        let a = call(route, Caller::Anonymous).await;
+        let cell = format!("{} {} anonymously", route.method, route.path);
+        match route.access {
+            Access::Public => assert_eq!(a.status, success(route), "{cell}: {}", a.body),
+            _ if is_api => {
+                assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{cell}: {}", a.body);
+                assert!(a.error().contains("/login"), "{cell}: {}", a.body);
+                assert!(a.header("www-authenticate").starts_with("Bearer"), "{cell}");
+            }
+            _ => {
+                assert_eq!(a.status, StatusCode::SEE_OTHER, "{cell}: {}", a.body);
+                assert_eq!(a.header("location"), "/login", "{cell}");
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, ROUTES.len() * (Role::ALL.len() + 1));
+}
+
+/// Allowed answers carry exactly the role's fields.
+fn check_fields(path: &str, role: Role, a: &Answer) {
+    let visible = Visibility::of(&[role]);
+    let want: BTreeSet<String> = visible
+        .fields()
+        .into_iter()
+        .map(str::to_string)
+        .chain(["group".to_string()])
+        .collect();
+    match path {
+        "/api/kpis" => {
+            let v = a.json();
+            let rows = v["rows"].as_array().expect("rows");
+            assert!(!rows.is_empty());
+            for row in rows {
+                let have: BTreeSet<String> = row.as_object().unwrap().keys().cloned().collect();
+                assert_eq!(have, want, "{role}: fields of {row}");
+            }
+        }
+        "/api/kpis/definitions" => {
+            let names: BTreeSet<String> = a
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["name"].as_str().unwrap().to_string())
+                .collect();
+            let want: BTreeSet<String> = kpi::definitions()
+                .into_iter()
+                .map(|d| d.name)
+                .filter(|n| visible.sees_kpi(n))
+                .collect();
+            assert_eq!(names, want, "{role}");
+        }
+        "/" => {
+            for (label, class) in [
+                ("Revenue", crossdock_access::FieldClass::Revenue),
+                ("Cost", crossdock_access::FieldClass::Cost),
+                ("Gross margin", crossdock_access::FieldClass::Margin),
+                ("Over-discount", crossdock_access::FieldClass::Leakage),
+                ("Below cost", crossdock_access::FieldClass::Leakage),
+                ("OTIF", crossdock_access::FieldClass::Service),
+            ] {
+                let shown = a.body.contains(&format!(">{label}</dt>"));
+                assert_eq!(
+                    shown,
+                    visible.sees(class),
+                    "{role}: {label} on the dashboard"
+                );
+            }
+        }
+        "/api/me" => {
+            let v = a.json();
+            assert_eq!(v["name"], role.as_str());
+            assert_eq!(v["via"], "token");
+            let fields: BTreeSet<String> = v["kpi_fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                fields,
+                visible.fields().into_iter().map(str::to_string).collect()
+            );
+            if role == Role::Admin {
+                assert!(v["companies"].is_null());
+            } else {
+                assert_eq!(v["companies"], json!([1]));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_matrix_classifies_every_kpi_field_of_the_warehouse() {
+    // The fields of a serialized KPI row, as the warehouse writes them.
+    let row = KpiRow {
+        group: Default::default(),
+        values: KpiValues::default(),
+    };
+    let have: BTreeSet<String> = serde_json::to_value(&row)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| *k != "group")
+        .cloned()
+        .collect();
+    let classified: BTreeSet<String> = KPI_FIELDS.iter().map(|(f, _)| f.to_string()).collect();
+    assert_eq!(
+        have, classified,
+        "every KpiValues field needs a class in crossdock_access::visibility::KPI_FIELDS"
+    );
+    let kpis: BTreeSet<String> = kpi::definitions().into_iter().map(|d| d.name).collect();
+    let classified: BTreeSet<String> = crossdock_access::visibility::KPI_CLASSES
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .collect();
+    assert_eq!(kpis, classified, "every KPI needs a class in KPI_CLASSES");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_union_sees_the_union() {
+    let f = fixture();
+    f.store()
+        .add_user(
+            "test",
+            &NewUser {
+                name: "planner-buyer".into(),
+                roles: vec![Role::Planner, Role::Procurement],
+                companies: vec![1],
+                password: PASSWORD.into(),
+            },
+        )
+        .unwrap();
+    let token = f
+        .store()
+        .issue_token(
+            "test",
+            "planner-buyer",
+            "",
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        )
+        .unwrap()
+        .secret;
+    let a = Call::new(Method::GET, "/api/kpis", Auth::Bearer(&token))
+        .send()
+        .await;
+    let row = &a.json()["rows"][0];
+    assert!(
+        row.get("cost").is_some() && row.get("otif").is_some(),
+        "{row}"
+    );
+    assert!(
+        row.get("revenue").is_none() && row.get("gross_margin").is_none(),
+        "{row}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn planners_see_no_money_anywhere_in_the_api() {
+    let f = fixture();
+    for uri in [
+        "/api/kpis?by=channel,week",
+        "/api/kpis/definitions",
+        "/api/me",
+    ] {
+        let a = get_as(f, "planner", uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        for word in ["revenue", "gross_margin", "margin_pct", "leak_", "\"cost\""] {
+            // /api/me lists only visible fields; the others none of these.
+            assert!(
+                !a.body.contains(word),
+                "{uri} shows {word} to a planner: {}",
+                a.body
+            );
+        }
+    }
+}
+
+#[test]
+fn docs_security_md_has_the_tables_of_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/security.md");
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    let want = replace_generated(&have, "endpoint-access", &routes_markdown())
+        .expect("docs/security.md lacks the <!-- generated: endpoint-access --> markers");
+    if std::env::var("UPDATE_DOCS").is_ok() && want != have {
+        std::fs::write(path, &want).unwrap();
+        return;
+    }
+    assert!(
+        have == want,
+        "docs/security.md's endpoint table is out of date with crossdock_api::auth::ROUTES; run UPDATE_DOCS=1 cargo test -p crossdock-api"
+    );
+    // The field matrix is checked by crossdock-access; here only that it is there.
+    assert!(have.contains(&matrix_markdown()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_describes_every_json_route_and_the_bearer_scheme() {
+    let a = Call::new(Method::GET, "/api/openapi.json", Auth::None)
+        .send()
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let doc = a.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/api/") && r.path != "/api/openapi.json")
+    {
+        let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} is not in the OpenAPI document",
+            route.method,
+            route.path
+        );
+        let secured = op
+            .get("security")
+            .is_some_and(|s| !s.as_array().unwrap().is_empty());
+        assert_eq!(
+            secured,
+            route.access != Access::Public,
+            "{} {}",
+            route.method,
+            route.path
+        );
+    }
+}
