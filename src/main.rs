@@ -8,6 +8,7 @@
 //! | `serve`    | serve the API and dashboard                    | `commands/serve.rs`    |
 //! | `ingest`   | capture changes from Odoo's PostgreSQL          | `commands/ingest.rs`   |
 //! | `verify`   | compare PostgreSQL's tables with the warehouse  | `commands/verify.rs`   |
+//! | `user`     | users, roles, companies and API tokens          | `commands/user.rs`     |
 
 mod commands;
 mod output;
@@ -62,6 +63,72 @@ enum Command {
     /// Compare every tracked table in PostgreSQL with the warehouse (row
     /// counts and a hash per row); exits non-zero when they differ.
     Verify(VerifyArgs),
+    /// Manage who may use the server: users (roles, companies, passwords)
+    /// and API tokens, stored in <data>/_crossdock/access.sqlite3. Every
+    /// change is written to the audit trail.
+    User(UserArgs),
+}
+
+#[derive(Args, Debug)]
+struct UserArgs {
+    #[command(subcommand)]
+    command: UserCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user. Without --password-stdin a password is generated and
+    /// printed once (on stdout).
+    ///
+    /// Roles: executive (every KPI, margins included), planner and service
+    /// (service levels only), procurement (service levels and costs), admin
+    /// (everything, every company, users and the audit trail).
+    #[command(
+        after_help = "Examples:\n  crossdock user add ana --role planner --company 1\n  printf '%s\\n' \"$PW\" | crossdock user add bo --role executive,procurement --company 1,2 --password-stdin"
+    )]
+    Add {
+        /// Login name: letters, digits, '.', '_', '-', '@' (at most 64).
+        name: String,
+        /// One or more roles, comma-separated: executive, planner, service, procurement, admin.
+        #[arg(long)]
+        role: String,
+        /// Companies the user sees (res_company ids, comma-separated, e.g. 1,2);
+        /// required except for admins, who see every company.
+        #[arg(long)]
+        company: Option<String>,
+        /// Read the password (at least 10 characters) from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the users.
+    List,
+    /// Disable a user: they can no longer log in, their sessions and tokens stop working.
+    Disable {
+        /// The user's name.
+        name: String,
+    },
+    /// Issue an API token for a user and print it once (on stdout); send it
+    /// as `Authorization: Bearer <token>`. Only its hash is stored.
+    Token {
+        /// The user's name.
+        name: String,
+        /// Days until the token expires (1 to 366).
+        #[arg(long, default_value_t = 90)]
+        expires_days: i64,
+        /// What the token is for (shown in `user tokens`).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List API tokens (ids, expiry, revocation; never the secrets).
+    Tokens {
+        /// Only this user's tokens.
+        name: Option<String>,
+    },
+    /// Revoke an API token by its id (the <id> of cdk_<id>_...).
+    RevokeToken {
+        /// The token's id.
+        id: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -193,6 +260,10 @@ struct ServeArgs {
     /// Address to serve on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Mark the session cookie Secure: use it when crossdock is reached
+    /// through https (a TLS-terminating proxy). See docs/security.md.
+    #[arg(long, env = "CROSSDOCK_SECURE_COOKIE")]
+    secure_cookie: bool,
 }
 
 /// Output formats of `crossdock kpi`.
@@ -240,6 +311,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(&cli.data, args).await,
             Command::Ingest(args) => commands::ingest::run(&cli.data, args).await,
             Command::Verify(args) => commands::verify::run(&cli.data, args).await,
+            Command::User(args) => commands::user::run(&cli.data, args).await,
         }
     });
     match result {
@@ -260,6 +332,9 @@ pub enum CliError {
     /// From a change source.
     #[error(transparent)]
     Ingest(#[from] crossdock_ingest::IngestError),
+    /// From the access store (users, tokens).
+    #[error(transparent)]
+    Access(#[from] crossdock_access::AccessError),
     /// From the server.
     #[error("server: {0}")]
     Api(String),

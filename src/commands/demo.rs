@@ -5,7 +5,7 @@ use std::time::Instant;
 use crossdock_warehouse::kpi::KpiQuery;
 use crossdock_warehouse::Warehouse;
 
-use crate::commands::{serve, simulate};
+use crate::commands::{serve, simulate, user};
 use crate::{output, CliError, DemoArgs, Result};
 
 pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
@@ -21,14 +21,32 @@ pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
     println!();
     println!("KPIs by sales channel (warehouse: {data})");
     print!("{}", output::table(&report));
+    // One user per role, with every company of the simulation.
+    let companies: Vec<i64> = if args.sim.second_company {
+        vec![1, 2]
+    } else {
+        vec![1]
+    };
+    let created = user::ensure_demo_users(data, &companies)?;
     eprintln!(
         "\ndemo built in {:.1} s. Try: crossdock kpi --by channel,month --data {data}",
         started.elapsed().as_secs_f64()
     );
+    if created.is_empty() {
+        eprintln!("demo users exist already (crossdock user list --data {data}); their passwords were printed when they were created");
+    } else {
+        println!(
+            "\nDemo users (log in at http://{}/login; passwords shown once):",
+            args.addr
+        );
+        for (name, password) in &created {
+            println!("  {name:<12} {password}");
+        }
+    }
     if args.no_serve || stop.load(std::sync::atomic::Ordering::SeqCst) {
         return Ok(());
     }
-    serve::serve(warehouse, args.addr).await
+    serve::serve(warehouse, args.addr, false).await
 }
 
 /// Deletes a previous warehouse, refusing anything that does not look like one.

@@ -6,4 +6,5 @@ pub mod kpi;
 pub mod serve;
 pub mod simulate;
 pub mod simulate_pg;
+pub mod user;
 pub mod verify;

@@ -1,26 +1,34 @@
-//! `crossdock serve`: the JSON API and the dashboard.
+//! `crossdock serve`: the JSON API and the dashboard, behind login.
 
 use std::net::SocketAddr;
 
+use crossdock_api::AppState;
 use crossdock_warehouse::Warehouse;
 
 use crate::{CliError, Result, ServeArgs};
 
 pub async fn run(data: &str, args: ServeArgs) -> Result<()> {
     let warehouse = Warehouse::open(data)?;
-    serve(warehouse, args.addr).await
+    serve(warehouse, args.addr, args.secure_cookie).await
 }
 
 /// Serves until Ctrl-C / SIGTERM.
-pub async fn serve(warehouse: Warehouse, addr: SocketAddr) -> Result<()> {
+pub async fn serve(warehouse: Warehouse, addr: SocketAddr, secure_cookie: bool) -> Result<()> {
+    let mut state = AppState::open(warehouse).map_err(|e| CliError::Api(e.to_string()))?;
+    state.secure_cookie = secure_cookie;
+    if state.access.users().map_err(CliError::Access)?.is_empty() {
+        eprintln!(
+            "warning: no users yet: nobody can log in. Add one with `crossdock user add NAME --role admin`"
+        );
+    }
     eprintln!(
-        "serving the dashboard on http://{addr}/ and the API on http://{addr}/api/ (Ctrl-C stops)"
+        "serving the dashboard on http://{addr}/ (log in at http://{addr}/login) and the API on http://{addr}/api/ (Ctrl-C stops)"
     );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("\nshutting down");
     };
-    crossdock_api::serve(warehouse, addr, shutdown)
+    crossdock_api::serve(state, addr, shutdown)
         .await
         .map_err(|e| CliError::Api(e.to_string()))
 }
