@@ -1,5 +1,7 @@
-//! The dashboard page, rendered by a real headless Chromium.
+//! The dashboard page, rendered by a real headless Chromium, after logging
+//! in through the login form as a demo user.
 
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,13 +26,49 @@ impl Drop for Server {
     }
 }
 
+/// The demo's printed password of a user (`  <name>   <password>`).
+fn demo_password(stdout: &str, user: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(user)).then(|| words.next().map(str::to_string))?
+        })
+        .unwrap_or_else(|| panic!("demo printed no password for {user}:\n{stdout}"))
+}
+
+/// Serves, on a port of its own, a page that submits the login form of the
+/// server at `addr` as soon as it loads: the browser logs in as a person
+/// would (same site: 127.0.0.1, so the SameSite=Strict cookie is kept).
+fn login_page_server(addr: &str, user: &str, password: &str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let own = listener.local_addr().unwrap().to_string();
+    let page = format!(
+        r#"<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="http://{addr}/login"><input name="name" value="{user}"><input name="password" value="{password}"></form></body></html>"#
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    own
+}
+
 #[test]
 fn chromium_renders_kpi_tiles_per_channel() {
     let Some(browser) = chromium() else {
         require_tool("chromium (Debian package chromium)", false);
         return;
     };
-    let (data, _) = demo_fixture();
+    let (data, stdout) = demo_fixture();
+    let password = demo_password(stdout, "executive");
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -66,7 +104,26 @@ fn chromium_renders_kpi_tiles_per_channel() {
         "--disable-component-update",
         "--disable-sync",
         "--window-size=1280,1600",
+        // let the login form's submission and redirect finish before dumping
+        "--virtual-time-budget=15000",
     ];
+    // Anonymous: the login page.
+    let anonymous = Command::new(browser)
+        .args(common)
+        .arg(format!(
+            "--user-data-dir={}",
+            profile.path().join("p0").display()
+        ))
+        .arg("--dump-dom")
+        .arg(format!("http://{addr}/"))
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&anonymous.stdout);
+    assert!(
+        html.contains(r#"action="/login""#) && !html.contains("Field Sales"),
+        "an anonymous browser gets the login page: {html}"
+    );
+    let login = login_page_server(&addr, "executive", &password);
     let dom = Command::new(browser)
         .args(common)
         .arg(format!(
@@ -74,10 +131,14 @@ fn chromium_renders_kpi_tiles_per_channel() {
             profile.path().join("p1").display()
         ))
         .arg("--dump-dom")
-        .arg(format!("http://{addr}/"))
+        .arg(format!("http://{login}/"))
         .output()
         .unwrap();
     let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        html.contains("Signed in as executive"),
+        "not logged in: {html}"
+    );
     for c in [
         "Field Sales",
         "Inside Sales",
@@ -95,7 +156,7 @@ fn chromium_renders_kpi_tiles_per_channel() {
             profile.path().join("p2").display()
         ))
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("http://{addr}/"))
+        .arg(format!("http://{login}/"))
         .output()
         .unwrap();
     assert!(
