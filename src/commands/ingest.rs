@@ -212,6 +212,7 @@ pub async fn run(data: &str, args: IngestArgs) -> Result<()> {
     let started = Instant::now();
     let mut attempt = 0u32;
     loop {
+        let session_started = Instant::now();
         let result = session(
             &warehouse,
             &url,
@@ -228,6 +229,10 @@ pub async fn run(data: &str, args: IngestArgs) -> Result<()> {
             Err(e) => {
                 // complete transactions in hand are still good
                 batcher.flush(None).await?;
+                // a session that ran a while was a success: back off afresh
+                if session_started.elapsed() > Duration::from_secs(60) {
+                    attempt = 0;
+                }
                 attempt = (attempt + 1).min(5);
                 let wait = Duration::from_millis((500u64 << attempt.min(5)).min(10_000));
                 eprintln!("{e}; reconnecting in {:.1} s", wait.as_secs_f64());
