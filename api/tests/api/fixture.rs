@@ -278,7 +278,7 @@ impl<'a> Call<'a> {
         self
     }
 
-    pub fn from_addr(mut self, addr: &str) -> Self {
+    pub fn client_addr(mut self, addr: &str) -> Self {
         self.addr = Some(addr.parse().expect("socket address"));
         self
     }
@@ -359,7 +359,7 @@ pub async fn login(
         .finish();
     let a = Call::new(Method::POST, "/login", Auth::None)
         .form(&body)
-        .from_addr(addr)
+        .client_addr(addr)
         .send_to(fixture)
         .await;
     let session = a
