@@ -319,22 +319,54 @@ impl Sessions {
 }
 
 /// Failed logins per account and per client address, in a sliding window.
+///
+/// An attempt is counted as a failure *when it starts* ([`LoginLimiter::begin`],
+/// under one lock with the check), and taken back when the password turns
+/// out right: a burst of concurrent attempts cannot all pass the check
+/// before the first failure is recorded.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    inner: Mutex<LimiterState>,
+}
+
+#[derive(Debug, Default)]
+struct LimiterState {
+    failures: HashMap<String, VecDeque<Instant>>,
+    /// When a key's throttling was last written to the audit trail.
+    throttle_audited: HashMap<String, Instant>,
+}
+
+/// A login attempt admitted by [`LoginLimiter::begin`]; its failure is
+/// already counted.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    keys: Vec<String>,
+    at: Instant,
+}
+
+/// A login attempt refused by [`LoginLimiter::begin`].
+#[derive(Debug, Clone, Copy)]
+pub struct Throttled {
+    /// Seconds until the oldest failure leaves the window.
+    pub retry_after_secs: u64,
+    /// True for the first refusal of this key in the window: the one worth
+    /// an audit row (later ones are not written, so nobody can flood the
+    /// append-only trail).
+    pub audit: bool,
 }
 
 impl LoginLimiter {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Seconds to wait when any key has had [`LOGIN_MAX_FAILURES`] failures
-    /// within the window; None when an attempt is allowed.
-    pub fn retry_after(&self, keys: &[String]) -> Option<u64> {
+    /// Admits an attempt (and counts it as failed until
+    /// [`LoginLimiter::succeeded`]) unless any key has had
+    /// [`LOGIN_MAX_FAILURES`] failures within the window.
+    pub fn begin(&self, keys: &[String]) -> std::result::Result<LoginAttempt, Throttled> {
         let now = Instant::now();
-        let mut map = self.lock();
-        map.retain(|_, q| {
+        let mut state = self.lock();
+        state.failures.retain(|_, q| {
             while q
                 .front()
                 .is_some_and(|t| now.duration_since(*t) >= LOGIN_WINDOW)
@@ -343,30 +375,58 @@ impl LoginLimiter {
             }
             !q.is_empty()
         });
-        keys.iter()
-            .filter_map(|k| map.get(k))
-            .filter(|q| q.len() >= LOGIN_MAX_FAILURES)
-            .filter_map(|q| q.front())
-            .map(|oldest| {
-                (LOGIN_WINDOW - now.duration_since(*oldest))
+        state
+            .throttle_audited
+            .retain(|_, t| now.duration_since(*t) < LOGIN_WINDOW);
+        let blocked: Vec<(&String, u64)> = keys
+            .iter()
+            .filter_map(|k| state.failures.get(k).map(|q| (k, q)))
+            .filter(|(_, q)| q.len() >= LOGIN_MAX_FAILURES)
+            .filter_map(|(k, q)| q.front().map(|oldest| (k, oldest)))
+            .map(|(k, oldest)| {
+                let secs = (LOGIN_WINDOW - now.duration_since(*oldest))
                     .as_secs()
-                    .max(1)
+                    .max(1);
+                (k, secs)
             })
-            .max()
-    }
-
-    /// Records a failure for every key.
-    pub fn fail(&self, keys: &[String]) {
-        let now = Instant::now();
-        let mut map = self.lock();
-        for k in keys {
-            map.entry(k.clone()).or_default().push_back(now);
+            .collect();
+        if let Some(secs) = blocked.iter().map(|(_, s)| *s).max() {
+            let keys: Vec<String> = blocked.iter().map(|(k, _)| (*k).clone()).collect();
+            let mut audit = false;
+            for k in keys {
+                if let std::collections::hash_map::Entry::Vacant(e) =
+                    state.throttle_audited.entry(k)
+                {
+                    e.insert(now);
+                    audit = true;
+                }
+            }
+            return Err(Throttled {
+                retry_after_secs: secs,
+                audit,
+            });
         }
+        for k in keys {
+            state.failures.entry(k.clone()).or_default().push_back(now);
+        }
+        Ok(LoginAttempt {
+            keys: keys.to_vec(),
+            at: now,
+        })
     }
 
-    /// Forgets a key's failures (an account after a successful login).
-    pub fn clear(&self, key: &str) {
-        self.lock().remove(key);
+    /// The attempt's password was right: its provisional failure is taken
+    /// back for every key, and the account's earlier failures are forgotten.
+    pub fn succeeded(&self, attempt: LoginAttempt, account_key: &str) {
+        let mut state = self.lock();
+        for k in &attempt.keys {
+            if let Some(q) = state.failures.get_mut(k) {
+                if let Some(i) = q.iter().position(|t| *t == attempt.at) {
+                    q.remove(i);
+                }
+            }
+        }
+        state.failures.remove(account_key);
     }
 }
 
@@ -615,16 +675,27 @@ mod tests {
     fn the_limiter_counts_per_key_in_a_window() {
         let l = LoginLimiter::default();
         let keys = vec!["account:a".to_string(), "address:x".to_string()];
-        for _ in 0..LOGIN_MAX_FAILURES {
-            assert_eq!(l.retry_after(&keys), None);
-            l.fail(&keys);
-        }
-        let wait = l.retry_after(&keys).unwrap();
-        assert!(wait > 800 && wait <= 900, "{wait}");
-        assert!(l.retry_after(&["address:x".into()]).is_some());
-        l.clear("account:a");
-        assert!(l.retry_after(&["account:a".into()]).is_none());
-        assert!(l.retry_after(&["address:y".into()]).is_none());
+        // attempts counted as they begin: a concurrent burst cannot all pass
+        let started: Vec<_> = (0..LOGIN_MAX_FAILURES)
+            .map(|_| l.begin(&keys).expect("admitted"))
+            .collect();
+        let t = l.begin(&keys).unwrap_err();
+        assert!(
+            t.retry_after_secs > 800 && t.retry_after_secs <= 900,
+            "{t:?}"
+        );
+        assert!(t.audit, "the first refusal is audited");
+        assert!(!l.begin(&keys).unwrap_err().audit, "later ones are not");
+        assert!(l.begin(&["address:x".into()]).is_err());
+        assert!(l.begin(&["address:y".into()]).is_ok());
+        // one of them had the right password: its attempt is taken back and
+        // the account's failures forgotten; the address keeps the others
+        let first = started.into_iter().next().unwrap();
+        l.succeeded(first, "account:a");
+        let a = l.begin(&["account:a".into()]).expect("account cleared");
+        l.succeeded(a, "account:a");
+        assert!(l.begin(&["address:x".into()]).is_ok(), "4 failures + 1 now");
+        assert!(l.begin(&["address:x".into()]).is_err());
     }
 
     #[test]

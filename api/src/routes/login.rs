@@ -20,6 +20,10 @@ use crate::error::ApiError;
 use crate::html::{self, escape};
 use crate::AppState;
 
+/// Password checks (argon2) running at once, at most; a login that finds
+/// none free gets 429 at once instead of queueing.
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 const TITLE: &str = "Log in";
 
 fn login_page(status: StatusCode, message: Option<&str>, name: &str) -> Response {
@@ -81,12 +85,31 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
     let account_key = format!("account:{}", name.to_lowercase());
     let keys = vec![account_key.clone(), format!("address:{address}")];
     let actor = format!("address:{address}");
-    if let Some(secs) = state.limiter.retry_after(&keys) {
-        let _ = state
-            .access
-            .append_audit(&actor, "login.throttled", &shown, None, None);
+    let attempt = match state.limiter.begin(&keys) {
+        Ok(attempt) => attempt,
+        Err(throttled) => {
+            if throttled.audit {
+                let _ = state
+                    .access
+                    .append_audit(&actor, "login.throttled", &shown, None, None);
+            }
+            let error = ApiError::TooManyRequests {
+                retry_after_secs: throttled.retry_after_secs,
+            };
+            let mut response = login_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(&error.to_string()),
+                &name,
+            );
+            error.add_headers(&mut response);
+            return response;
+        }
+    };
+    // argon2 costs 19 MiB and tens of milliseconds: a few at a time, so a
+    // burst of logins cannot exhaust memory or both cores
+    let Ok(_permit) = PASSWORD_CHECKS.try_acquire() else {
         let error = ApiError::TooManyRequests {
-            retry_after_secs: secs,
+            retry_after_secs: 1,
         };
         let mut response = login_page(
             StatusCode::TOO_MANY_REQUESTS,
@@ -95,7 +118,7 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
         );
         error.add_headers(&mut response);
         return response;
-    }
+    };
     let store = state.access.clone();
     let (n, p) = (name.clone(), password);
     let verified = tokio::task::spawn_blocking(move || store.verify_password(&n, &p)).await;
@@ -106,7 +129,7 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
     };
     match user {
         Some(user) => {
-            state.limiter.clear(&account_key);
+            state.limiter.succeeded(attempt, &account_key);
             let (id, _csrf) = state.sessions.create(&user.name);
             let _ = state.access.append_audit(
                 &user.name,
@@ -128,7 +151,7 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
                 .into_response()
         }
         None => {
-            state.limiter.fail(&keys);
+            // the failure was counted when the attempt began
             let _ = state
                 .access
                 .append_audit(&actor, "login.failed", &shown, None, None);
