@@ -160,6 +160,12 @@ struct IngestArgs {
     /// Stop after this many seconds without a change once caught up (for scripts and benchmarks).
     #[arg(long)]
     exit_when_idle: Option<f64>,
+    /// Copy every tracked table again from a new slot, truncating each
+    /// Delta table first (nothing deleted meanwhile survives). The resync
+    /// after the replication slot was dropped or invalidated, which
+    /// ingest otherwise refuses to paper over.
+    #[arg(long)]
+    resnapshot: bool,
 }
 
 #[derive(Args, Debug)]
@@ -329,9 +335,15 @@ pub enum CliError {
     /// From the warehouse (boxed: the error is large).
     #[error(transparent)]
     Warehouse(Box<crossdock_warehouse::WarehouseError>),
-    /// From a change source.
+    /// From a change source or the CDC pipeline.
     #[error(transparent)]
     Ingest(#[from] crossdock_ingest::IngestError),
+    /// A change or table definition that does not fit the catalog.
+    #[error(transparent)]
+    Change(#[from] crossdock_change::ChangeError),
+    /// From the simulator.
+    #[error(transparent)]
+    Simulator(#[from] crossdock_simulator::SimulatorError),
     /// From the access store (users, tokens).
     #[error(transparent)]
     Access(#[from] crossdock_access::AccessError),

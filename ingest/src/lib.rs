@@ -1,51 +1,53 @@
-//! # crossdock-ingest — where change events come from
+//! # crossdock-ingest — change sources, and the pipeline that applies them
 //!
-//! crossdock keeps an analytical copy of an Odoo database. This crate owns the
-//! *sources* of that copy and the one representation they all produce:
+//! crossdock keeps an analytical copy of an Odoo database. This crate owns
+//! where changes come from and how they reach the warehouse:
 //!
 //! ```text
-//!  Odoo's PostgreSQL ─┐   (postgres: snapshot + pgoutput)
-//!  built-in simulator ┼─► Transaction ─► ChangeBatchBuilder ─► ChangeBatch ─► (warehouse)
-//!  ...                ┘    (typed rows)                        (Arrow, per table)
+//!  Odoo's PostgreSQL ─► postgres (snapshot + pgoutput) ─┐
+//!  (Odoo's external API, Debezium: later)               ├─► Transaction ─► pipeline ─► warehouse Applier
+//!                                                       ┘   (crossdock-change)  batches, confirm-after-apply,
+//!                                                                                reconnects, the source record
 //! ```
 //!
-//! - [`catalog`]: the tracked Odoo 17 tables, parsed from crossdock's DDL
-//!   (`ingest/sql/odoo17.sql`), and how each PostgreSQL type maps to Arrow.
-//! - [`change`]: [`Transaction`], [`Change`], [`Value`], and the Arrow layout
-//!   of a [`ChangeBatch`] (operation, source position, transaction id, commit
-//!   time, then the table's columns).
-//! - [`simulator`]: a deterministic Odoo-shaped distributor that emits the
-//!   transactions an Odoo 17 database would commit, and keeps its own ground
-//!   truth for tests.
-//! - [`postgres`]: Odoo's PostgreSQL as a source — a consistent snapshot,
-//!   then the `pgoutput` logical replication stream — and as the target
-//!   the simulator can write into; `verify` compares it with the warehouse.
+//! - [`postgres`]: Odoo's PostgreSQL as a source — set-up checks, a
+//!   consistent snapshot, then the `pgoutput` logical replication stream —
+//!   and as the target the simulator can write into; `verify` compares it
+//!   with the warehouse;
+//! - [`pipeline`]: the CDC control loop — plan snapshot or stream, keep the
+//!   source record, batch, apply, confirm the slot only after the warehouse
+//!   committed, reconnect on transient errors;
+//! - [`error`]: [`IngestError`], typed by what the caller must do
+//!   ([`IngestError::is_transient`]).
 //!
-//! What this crate must not do: write the warehouse. Sources hand batches to the
-//! warehouse crate, which alone decides what is durable.
+//! The change events themselves (tables, [`crossdock_change::Transaction`],
+//! [`crossdock_change::ChangeBatch`]) are the `crossdock-change` crate's; the
+//! simulator is `crossdock-simulator`'s. Exactly-once lives in two places:
+//! the warehouse commits each batch's source position with its data, and the
+//! pipeline confirms the slot only up to what the warehouse holds.
 //!
-//! ```
-//! use crossdock_ingest::{ChangeBatchBuilder, Simulator, SimulatorConfig};
+//! ```no_run
+//! # async fn demo() -> crossdock_ingest::Result<()> {
+//! use std::sync::atomic::AtomicBool;
+//! use crossdock_ingest::pipeline::{self, PipelineOptions};
+//! use crossdock_ingest::postgres::{PgUrl, SourceOptions};
+//! use crossdock_warehouse::Warehouse;
 //!
-//! let mut sim = Simulator::new(SimulatorConfig { days: 2, orders_per_day: 5, ..Default::default() })?;
-//! let mut builder = ChangeBatchBuilder::new();
-//! while let Some(tx) = sim.next_transaction() {
-//!     builder.push(&tx)?;
-//! }
-//! let batch = builder.finish()?;
-//! assert!(batch.tables.iter().any(|t| t.table == "sale_order"));
-//! # Ok::<(), crossdock_ingest::IngestError>(())
+//! let warehouse = Warehouse::open("./crossdock-data")?;
+//! let url = PgUrl::parse("postgresql://postgres@127.0.0.1/odoo")?;
+//! let tables = warehouse.catalog().tables().to_vec();
+//! let options = PipelineOptions::new(SourceOptions::new(tables));
+//! let stop = AtomicBool::new(false);
+//! let summary = pipeline::run(&warehouse, &url, &options, &stop, &mut |event| {
+//!     eprintln!("{event:?}")
+//! })
+//! .await?;
+//! println!("{} changes", summary.changes);
+//! # Ok(()) }
 //! ```
 
-pub mod catalog;
-pub mod change;
 pub mod error;
+pub mod pipeline;
 pub mod postgres;
-pub mod simulator;
 
-pub use catalog::{Catalog, ColumnDef, PgType, TableDef};
-pub use change::{
-    Change, ChangeBatch, ChangeBatchBuilder, Op, Position, TableChanges, Transaction, Value,
-};
-pub use error::{IngestError, Result};
-pub use simulator::{GroundTruth, Simulator, SimulatorConfig};
+pub use error::{IngestError, PgErrorKind, Result};

@@ -55,7 +55,10 @@ fn remove_warehouse(data: &str) -> Result<()> {
     if !path.exists() {
         return Ok(());
     }
-    if !path.join("_crossdock").is_dir() {
+    if !path
+        .join(crossdock_warehouse::layout::CROSSDOCK_DIR)
+        .is_dir()
+    {
         return Err(CliError::Usage(format!(
             "--fresh: {data} exists but is not a crossdock warehouse (no _crossdock folder); not deleting it"
         )));

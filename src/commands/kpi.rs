@@ -27,7 +27,7 @@ pub async fn run(data: &str, args: KpiArgs) -> Result<()> {
         to: parse_date("to", &args.to)?,
         companies: None,
     };
-    let warehouse = Warehouse::open(data)?;
+    let warehouse = Warehouse::open_existing(data)?;
     let report = warehouse.kpis(&query).await?;
     if report.as_of_us.is_none() {
         return Err(CliError::Usage(format!(

@@ -8,7 +8,7 @@ use crossdock_warehouse::Warehouse;
 use crate::{CliError, Result, ServeArgs};
 
 pub async fn run(data: &str, args: ServeArgs) -> Result<()> {
-    let warehouse = Warehouse::open(data)?;
+    let warehouse = Warehouse::open_existing(data)?;
     serve(warehouse, args.addr, args.secure_cookie).await
 }
 

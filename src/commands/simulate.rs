@@ -6,13 +6,13 @@
 //! simulator's settings are recorded in `_crossdock/source.json`; resuming
 //! with different settings is refused.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossdock_ingest::{ChangeBatchBuilder, Simulator, SimulatorConfig};
-use crossdock_warehouse::{ApplyOptions, Settings, Warehouse};
+use crossdock_change::ChangeBatchBuilder;
+use crossdock_simulator::{Simulator, SimulatorConfig};
+use crossdock_warehouse::{layout, ApplyOptions, Settings, Warehouse};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -87,24 +87,19 @@ pub fn config_of(args: &SimulationArgs) -> SimulatorConfig {
     }
 }
 
-fn source_file(warehouse: &Warehouse) -> Option<PathBuf> {
-    warehouse
-        .root()
-        .to_file_path()
-        .ok()
-        .map(|p| p.join("_crossdock").join("source.json"))
-}
-
 /// Records which simulation fills the warehouse, or checks it is the same one.
 fn check_source(warehouse: &Warehouse, config: &SimulatorConfig, data: &str) -> Result<()> {
-    let Some(path) = source_file(warehouse) else {
-        return Ok(());
-    };
+    let path = layout::source_record_path(warehouse.root())?;
     let mut wanted = config_json(config);
     wanted["kind"] = json!("simulator");
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let found: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let found: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                CliError::Usage(format!(
+                    "{}: corrupt ({e}); it records which source fills {data}: restore it, or use --fresh (demo) or another --data directory",
+                    path.display()
+                ))
+            })?;
             if found != wanted {
                 return Err(CliError::Usage(format!(
                     "{data} already holds another source ({}); use --fresh (demo) or another --data directory",
@@ -113,6 +108,10 @@ fn check_source(warehouse: &Warehouse, config: &SimulatorConfig, data: &str) -> 
             }
             Ok(())
         }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CliError::Io {
+            path: path.clone(),
+            source: e,
+        }),
         Err(_) => {
             let io = |source| CliError::Io {
                 path: path.clone(),
@@ -134,10 +133,7 @@ fn check_source(warehouse: &Warehouse, config: &SimulatorConfig, data: &str) -> 
 /// Writes the simulated channels' discount policies into the warehouse's
 /// settings (the KPIs need them), unless it has settings already.
 pub fn save_channel_policies(warehouse: &Warehouse, sim: &Simulator) -> Result<()> {
-    let Ok(root) = warehouse.root().to_file_path() else {
-        return Ok(());
-    };
-    if root.join("_crossdock/settings.json").exists() {
+    if layout::settings_path(warehouse.root())?.exists() {
         return Ok(());
     }
     let mut settings = Settings::default();

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossdock_ingest::postgres::{ddl, PgUrl, PgWriter};
-use crossdock_ingest::{IngestError, Simulator};
+use crossdock_ingest::IngestError;
+use crossdock_simulator::Simulator;
 use crossdock_warehouse::Warehouse;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -23,7 +24,7 @@ use crate::commands::simulate::{check_pace, config_json, config_of, save_channel
 use crate::{CliError, Result, SimulationArgs};
 
 fn pg(message: String) -> CliError {
-    CliError::Ingest(IngestError::Postgres { message })
+    CliError::Ingest(IngestError::Setup { message })
 }
 
 /// Runs the simulator into PostgreSQL at `url`, `rate` transactions per
@@ -89,9 +90,7 @@ pub async fn simulate_into_postgres(
             0
         }
     };
-    if let Ok(warehouse) = Warehouse::open(data) {
-        save_channel_policies(&warehouse, &sim)?;
-    }
+    save_channel_policies(&Warehouse::open(data)?, &sim)?;
     let writer = PgWriter::new(client);
     let bar = ProgressBar::new(config.days as u64);
     bar.set_style(
@@ -149,7 +148,7 @@ pub async fn simulate_into_postgres(
     bar.finish_and_clear();
     // The simulator chooses ids itself: move every id sequence past them, so
     // another writer (Odoo, a script) using the defaults does not collide.
-    let advance: String = crossdock_ingest::Catalog::odoo17()
+    let advance: String = crossdock_change::Catalog::odoo17()
         .tables()
         .iter()
         .filter(|t| t.column_index("id").is_some())

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use crossdock_ingest::catalog::{ColumnDef, PgType, TableDef};
-use crossdock_ingest::{ChangeBatch, ChangeBatchBuilder, Simulator, TableChanges};
+use crossdock_change::catalog::{ColumnDef, PgType, TableDef};
+use crossdock_change::{ChangeBatch, ChangeBatchBuilder, TableChanges};
+use crossdock_simulator::Simulator;
 use crossdock_warehouse::{ApplyOptions, Warehouse, WarehouseError};
 
 use crate::common::{change_log_counts, small_config};

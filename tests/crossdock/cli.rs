@@ -1,6 +1,6 @@
 //! The binary as a user runs it.
 
-use crossdock_ingest::Simulator;
+use crossdock_simulator::Simulator;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
@@ -269,4 +269,35 @@ fn help_explains_the_commands() {
     let out = crossdock().args(["kpi", "--help"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("channel, week, month"), "{text}");
+}
+
+/// Commands that only read (`kpi`, `serve`, `verify`) refuse a folder that
+/// holds no warehouse — a typo in `--data` — and do not create it.
+#[test]
+fn reading_commands_refuse_a_folder_without_a_warehouse() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo-dir");
+    for args in [
+        vec!["kpi"],
+        vec!["serve", "--addr", "127.0.0.1:0"],
+        vec![
+            "verify",
+            "--postgres",
+            "postgresql://postgres@127.0.0.1:5432/postgres",
+        ],
+    ] {
+        let out = crossdock()
+            .arg("--data")
+            .arg(&typo)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            err.contains("no crossdock warehouse here") && err.contains("typo-dir"),
+            "{args:?}: {err}"
+        );
+        assert!(!typo.exists(), "{args:?} created the folder");
+    }
 }

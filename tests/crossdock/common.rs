@@ -8,14 +8,15 @@ use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type,
     TimestampMicrosecondType,
 };
-use crossdock_ingest::catalog::{PgType, TableDef};
-use crossdock_ingest::change::i128_to_decimal;
-use crossdock_ingest::{Simulator, Value};
+use crossdock_change::catalog::{PgType, TableDef};
+use crossdock_change::event::i128_to_decimal;
+use crossdock_change::Value;
+use crossdock_simulator::Simulator;
 use crossdock_warehouse::Warehouse;
 
 /// A small, fast simulation that still exercises every flow.
-pub fn small_config(seed: u64) -> crossdock_ingest::SimulatorConfig {
-    crossdock_ingest::SimulatorConfig {
+pub fn small_config(seed: u64) -> crossdock_simulator::SimulatorConfig {
+    crossdock_simulator::SimulatorConfig {
         seed,
         days: 16,
         orders_per_day: 25,
@@ -203,8 +204,8 @@ pub const DEMO_FLAGS: [&str; 10] = [
 ];
 
 /// The simulator configuration `DEMO_FLAGS` stand for.
-pub fn demo_config() -> crossdock_ingest::SimulatorConfig {
-    crossdock_ingest::SimulatorConfig {
+pub fn demo_config() -> crossdock_simulator::SimulatorConfig {
+    crossdock_simulator::SimulatorConfig {
         seed: 3,
         days: 10,
         orders_per_day: 15,

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crossdock_ingest::simulator::percentile_nearest_rank;
-use crossdock_ingest::{ChangeBatchBuilder, GroundTruth, Simulator, Transaction};
+use crossdock_change::{ChangeBatchBuilder, Transaction};
+use crossdock_simulator::percentile_nearest_rank;
+use crossdock_simulator::{GroundTruth, Simulator};
 use crossdock_warehouse::kpi::{Dimension, KpiQuery, KpiReport};
 use crossdock_warehouse::{ApplyOptions, FailPoint, Warehouse, WarehouseError};
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -108,7 +109,7 @@ fn dec(d: Decimal) -> Decimal {
 /// Asserts a KPI report equals the simulator's ground truth, group by group.
 fn assert_kpis_equal_truth(
     report: &KpiReport,
-    truth: &BTreeMap<Vec<String>, crossdock_ingest::simulator::KpiTruth>,
+    truth: &BTreeMap<Vec<String>, crossdock_simulator::KpiTruth>,
 ) {
     let got: BTreeMap<Vec<String>, _> = report
         .rows
@@ -196,9 +197,7 @@ fn assert_kpis_equal_truth(
     }
 }
 
-fn truth_by_channel(
-    truth: &GroundTruth,
-) -> BTreeMap<Vec<String>, crossdock_ingest::simulator::KpiTruth> {
+fn truth_by_channel(truth: &GroundTruth) -> BTreeMap<Vec<String>, crossdock_simulator::KpiTruth> {
     truth
         .by_channel()
         .into_iter()
@@ -208,7 +207,7 @@ fn truth_by_channel(
 
 fn truth_by_channel_month(
     truth: &GroundTruth,
-) -> BTreeMap<Vec<String>, crossdock_ingest::simulator::KpiTruth> {
+) -> BTreeMap<Vec<String>, crossdock_simulator::KpiTruth> {
     truth
         .cells
         .iter()

@@ -27,22 +27,22 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Decimal128Type, Float64Type, Int32Type, TimestampMicrosecondType};
 use crossdock_ingest::postgres::{ddl, PgUrl, PgWriter};
-use crossdock_ingest::Simulator;
+use crossdock_simulator::Simulator;
 use crossdock_warehouse::Warehouse;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use crate::common::{crossdock, require_tool, small_config};
 
-fn server_url() -> String {
+pub(crate) fn server_url() -> String {
     std::env::var("CROSSDOCK_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A throwaway database and slot name; dropped (slot first) on drop.
-struct TestDb {
-    name: String,
-    server: PgUrl,
-    url: String,
+pub(crate) struct TestDb {
+    pub(crate) name: String,
+    pub(crate) server: PgUrl,
+    pub(crate) url: String,
 }
 
 async fn logical_available(server: &PgUrl) -> bool {
@@ -60,12 +60,12 @@ async fn logical_available(server: &PgUrl) -> bool {
 
 // tokio-postgres is not a direct dependency of the tests: name its row type
 // through the message enum the client returns.
-mod tokio_postgres_row {
+pub(crate) mod tokio_postgres_row {
     pub use crossdock_ingest::postgres::SimpleQueryMessage::Row;
 }
 
 impl TestDb {
-    async fn create() -> Option<TestDb> {
+    pub(crate) async fn create() -> Option<TestDb> {
         let server = PgUrl::parse(&server_url()).expect("valid CROSSDOCK_TEST_POSTGRES");
         let ok = logical_available(&server).await;
         if !require_tool("PostgreSQL with wal_level=logical (run .ci/pg-setup)", ok) {
@@ -83,11 +83,11 @@ impl TestDb {
         Some(TestDb { name, server, url })
     }
 
-    async fn connect(&self) -> crossdock_ingest::postgres::Client {
+    pub(crate) async fn connect(&self) -> crossdock_ingest::postgres::Client {
         self.server.with_dbname(&self.name).connect().await.unwrap()
     }
 
-    fn ingest(&self, data: &Path, extra: &[&str]) -> Command {
+    pub(crate) fn ingest(&self, data: &Path, extra: &[&str]) -> Command {
         let mut c = crossdock();
         c.arg("--data")
             .arg(data)
@@ -99,7 +99,7 @@ impl TestDb {
         c
     }
 
-    fn verify(&self, data: &Path, wait_secs: u32) -> Output {
+    pub(crate) fn verify(&self, data: &Path, wait_secs: u32) -> Output {
         crossdock()
             .arg("--data")
             .arg(data)
@@ -150,15 +150,15 @@ impl Drop for TestDb {
 }
 
 /// A running `crossdock ingest`, killed if the test fails first.
-struct Running(Option<Child>);
+pub(crate) struct Running(pub(crate) Option<Child>);
 
 impl Running {
-    fn child(&mut self) -> &mut Child {
+    pub(crate) fn child(&mut self) -> &mut Child {
         self.0.as_mut().expect("running")
     }
 
     /// SIGTERM, then its exit status and stderr.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+    pub(crate) fn terminate(mut self) -> (std::process::ExitStatus, String) {
         sigterm(self.child());
         let status = wait_with_timeout(self.child(), 60);
         (status, stderr_of(self.0.take().expect("running")))
@@ -174,7 +174,7 @@ impl Drop for Running {
     }
 }
 
-fn sigterm(child: &Child) {
+pub(crate) fn sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -183,7 +183,7 @@ fn sigterm(child: &Child) {
     assert!(ok, "kill -TERM");
 }
 
-fn wait_with_timeout(child: &mut Child, secs: u64) -> std::process::ExitStatus {
+pub(crate) fn wait_with_timeout(child: &mut Child, secs: u64) -> std::process::ExitStatus {
     let t = Instant::now();
     loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -197,12 +197,12 @@ fn wait_with_timeout(child: &mut Child, secs: u64) -> std::process::ExitStatus {
     }
 }
 
-fn stderr_of(child: Child) -> String {
+pub(crate) fn stderr_of(child: Child) -> String {
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn assert_verified(out: &Output) {
+pub(crate) fn assert_verified(out: &Output) {
     assert!(
         out.status.success(),
         "crossdock verify found differences:\n{}\n{}",
@@ -212,7 +212,7 @@ fn assert_verified(out: &Output) {
 }
 
 /// Writes simulator transactions to PostgreSQL until `until` of them were written.
-async fn write_until(writer: &PgWriter, sim: &mut Simulator, until: u64) -> u64 {
+pub(crate) async fn write_until(writer: &PgWriter, sim: &mut Simulator, until: u64) -> u64 {
     let mut n = 0;
     while sim.position() < until {
         let Some(tx) = sim.next_transaction() else {
@@ -774,7 +774,7 @@ async fn the_slot_advances_while_only_untracked_tables_are_written() {
 /// The warehouse equals the simulator's final state, row for row; `jsonb`
 /// values compare as JSON (PostgreSQL normalizes their text).
 /// Exactly once: no change appears twice in any change log.
-async fn assert_no_change_logged_twice(warehouse: &Warehouse) {
+pub(crate) async fn assert_no_change_logged_twice(warehouse: &Warehouse) {
     for def in warehouse.catalog().tables() {
         let b = warehouse
             .sql(&format!(
@@ -792,8 +792,8 @@ async fn assert_no_change_logged_twice(warehouse: &Warehouse) {
     }
 }
 
-async fn assert_equals_simulator(warehouse: &Warehouse, sim: &Simulator) {
-    use crossdock_ingest::{PgType, Value};
+pub(crate) async fn assert_equals_simulator(warehouse: &Warehouse, sim: &Simulator) {
+    use crossdock_change::{PgType, Value};
     let json = |v: &Value| match v {
         Value::Text(t) => serde_json::from_str::<serde_json::Value>(t).ok(),
         _ => None,
@@ -825,7 +825,7 @@ async fn assert_equals_simulator(warehouse: &Warehouse, sim: &Simulator) {
     assert!(tables >= 20, "only {tables} tables had rows");
 }
 
-async fn lsn_of(c: &crossdock_ingest::postgres::Client, sql: &str) -> u64 {
+pub(crate) async fn lsn_of(c: &crossdock_ingest::postgres::Client, sql: &str) -> u64 {
     c.simple_query(sql)
         .await
         .unwrap()
@@ -840,10 +840,13 @@ async fn lsn_of(c: &crossdock_ingest::postgres::Client, sql: &str) -> u64 {
 /// A PostgreSQL cluster of the test's own, made with the server binaries
 /// (`initdb`, `pg_ctl`), so it can be restarted without disturbing the
 /// tests that share the machine's cluster. Stopped and removed on drop.
-struct OwnCluster {
-    dir: std::path::PathBuf,
-    bin: std::path::PathBuf,
-    port: u16,
+pub(crate) struct OwnCluster {
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) bin: std::path::PathBuf,
+    pub(crate) port: u16,
+    /// The superuser's password when started by
+    /// [`OwnCluster::start_with_password`] (TCP connections then need it).
+    pub(crate) password: Option<String>,
 }
 
 impl OwnCluster {
@@ -866,7 +869,7 @@ impl OwnCluster {
 
     /// Runs a server binary as the `postgres` user when the test runs as
     /// root (initdb and postgres refuse to run as root).
-    fn run(&self, tool: &str, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, tool: &str, args: &[&str]) -> Output {
         let exe = self.bin.join(tool);
         let root = Command::new("id")
             .arg("-u")
@@ -892,7 +895,18 @@ impl OwnCluster {
         )
     }
 
-    fn start() -> Option<OwnCluster> {
+    pub(crate) fn start() -> Option<OwnCluster> {
+        Self::start_with(None)
+    }
+
+    /// Like [`OwnCluster::start`], with password authentication
+    /// (scram-sha-256) on TCP and `password` for `postgres`; Unix-socket
+    /// connections stay trusted.
+    pub(crate) fn start_with_password(password: &str) -> Option<OwnCluster> {
+        Self::start_with(Some(password))
+    }
+
+    fn start_with(password: Option<&str>) -> Option<OwnCluster> {
         let bin = Self::bin_dir();
         if !require_tool("PostgreSQL server binaries (initdb, pg_ctl)", bin.is_some()) {
             return None;
@@ -906,6 +920,7 @@ impl OwnCluster {
             dir: dir.clone(),
             bin: bin.unwrap(),
             port,
+            password: password.map(str::to_string),
         };
         // made by the user the server runs as (the test may run as root)
         let mk = Command::new("sh")
@@ -918,19 +933,27 @@ impl OwnCluster {
             .unwrap();
         assert!(mk.success());
         let d = dir.to_str().unwrap();
-        let out = cluster.run(
-            "initdb",
-            &[
-                "-D",
-                d,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-        );
+        let mut args = vec!["-D", d, "-U", "postgres", "-E", "UTF8", "--no-sync"];
+        // the password file must be readable by the server's user, outside
+        // the (empty) data directory; removed once initdb has read it
+        let pwfile =
+            std::env::temp_dir().join(format!("crossdock-pw-{:016x}", rand::random::<u64>()));
+        let pwfile_arg = format!("--pwfile={}", pwfile.display());
+        match password {
+            None => args.push("--auth=trust"),
+            Some(pw) => {
+                std::fs::write(&pwfile, format!("{pw}\n")).unwrap();
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&pwfile, std::fs::Permissions::from_mode(0o644)).unwrap();
+                args.extend([
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    &pwfile_arg,
+                ]);
+            }
+        }
+        let out = cluster.run("initdb", &args);
+        let _ = std::fs::remove_file(&pwfile);
         assert!(
             out.status.success(),
             "initdb: {}",
@@ -940,7 +963,7 @@ impl OwnCluster {
         Some(cluster)
     }
 
-    fn pg_ctl(&self, action: &str) {
+    pub(crate) fn pg_ctl(&self, action: &str) {
         let log = self.dir.join("server.log");
         let opts = self.options();
         let mut args = vec!["-D", self.dir.to_str().unwrap(), "-w", "-t", "60"];
@@ -960,8 +983,14 @@ impl OwnCluster {
         );
     }
 
-    fn url(&self) -> String {
-        format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
+    pub(crate) fn url(&self) -> String {
+        match &self.password {
+            None => format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port),
+            Some(pw) => format!(
+                "postgresql://postgres:{pw}@127.0.0.1:{}/postgres",
+                self.port
+            ),
+        }
     }
 }
 

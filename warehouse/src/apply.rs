@@ -23,10 +23,11 @@
 //! table's position ([`crate::Warehouse::resume_position`]), which is never
 //! ahead of any table.
 //!
-//! [`ApplyOptions::checkpoint_in_commit`] = `false` keeps the position in a
-//! side file written *after* each commit instead, as a naive implementation
-//! would. It exists only so a test can show that a crash between a commit and
-//! its side file applies changes twice.
+//! With the `test-hooks` feature (tests only), `ApplyOptions::checkpoint_in_commit`
+//! = `false` keeps the position in a side file written *after* each commit
+//! instead, as a naive implementation would. It exists only so a test can
+//! show that a crash between a commit and its side file applies changes
+//! twice; `ApplyOptions::fail_point` injects crashes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,8 +39,8 @@ use arrow::array::{
 use arrow::compute::{filter_record_batch, lexsort_to_indices, take, SortColumn};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
 use arrow::row::{RowConverter, SortField};
-use crossdock_ingest::catalog::{Catalog, TableDef, UTC};
-use crossdock_ingest::change::{ChangeBatch, Op};
+use crossdock_change::catalog::{Catalog, TableDef, UTC};
+use crossdock_change::event::{ChangeBatch, Op};
 use datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::kernel::Transaction as DeltaTxn;
@@ -60,36 +61,77 @@ use crate::schema::{
 /// source position of each commit.
 pub const APP_ID: &str = "crossdock";
 
-/// A crash injected by tests: the applier stops with
-/// [`WarehouseError::InjectedCrash`] right after a given Delta commit,
-/// before doing anything else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailPoint {
-    /// After this many commits of any table (mid-batch, usually).
-    AfterCommits(usize),
-    /// After this many checkpoint commits (a batch boundary).
-    AfterCheckpoints(usize),
+#[cfg(feature = "test-hooks")]
+pub use hooks::FailPoint;
+#[cfg(not(feature = "test-hooks"))]
+use hooks::FailPoint;
+
+mod hooks {
+    /// A crash injected by tests (feature `test-hooks`): the applier stops
+    /// with [`crate::WarehouseError::InjectedCrash`] right after a given
+    /// Delta commit, before doing anything else.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+    pub enum FailPoint {
+        /// After this many commits of any table (mid-batch, usually).
+        AfterCommits(usize),
+        /// After this many checkpoint commits (a batch boundary).
+        AfterCheckpoints(usize),
+    }
 }
 
 /// How an [`Applier`] works.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// Keep the source position in the same Delta commit as the data (the
-    /// default, and the only safe choice; see the module documentation).
-    pub checkpoint_in_commit: bool,
     /// Compact a table's small files after this many commits to it (0: never).
     pub compact_every: usize,
-    /// A crash to inject, for tests.
+    /// Test-only (feature `test-hooks`): `false` keeps the source position
+    /// in a side file written after each commit instead of in the commit,
+    /// as a naive implementation would — so a test can show that a crash
+    /// between the two applies changes twice. Always `true` otherwise.
+    #[cfg(feature = "test-hooks")]
+    pub checkpoint_in_commit: bool,
+    /// Test-only (feature `test-hooks`): a crash to inject.
+    #[cfg(feature = "test-hooks")]
     pub fail_point: Option<FailPoint>,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            checkpoint_in_commit: true,
             compact_every: 50,
+            #[cfg(feature = "test-hooks")]
+            checkpoint_in_commit: true,
+            #[cfg(feature = "test-hooks")]
             fail_point: None,
         }
+    }
+}
+
+impl ApplyOptions {
+    /// Whether the source position rides in the same commit as the data.
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn checkpoint_in_commit(&self) -> bool {
+        self.checkpoint_in_commit
+    }
+
+    /// Whether the source position rides in the same commit as the data:
+    /// always, outside tests.
+    #[cfg(not(feature = "test-hooks"))]
+    pub(crate) fn checkpoint_in_commit(&self) -> bool {
+        true
+    }
+
+    /// The crash to inject.
+    #[cfg(feature = "test-hooks")]
+    fn fail_point(&self) -> Option<FailPoint> {
+        self.fail_point
+    }
+
+    /// The crash to inject: never, outside tests.
+    #[cfg(not(feature = "test-hooks"))]
+    fn fail_point(&self) -> Option<FailPoint> {
+        None
     }
 }
 
@@ -112,6 +154,33 @@ struct Handle {
     table: DeltaTable,
     applied: i64,
     since_compaction: usize,
+}
+
+impl Handle {
+    /// Compacts the table's small files into fewer, larger ones (data and
+    /// positions unchanged); returns the files removed.
+    async fn compact(&mut self, url: &Url) -> Result<usize> {
+        let (table, metrics) = self
+            .table
+            .clone()
+            .optimize()
+            .with_type(OptimizeType::Compact)
+            .await
+            .map_err(WarehouseError::delta(url))?;
+        debug!(table = %url, files_removed = metrics.num_files_removed, files_added = metrics.num_files_added, "compacted");
+        self.table = table;
+        self.since_compaction = 0;
+        Ok(metrics.num_files_removed as usize)
+    }
+
+    /// Counts a commit; compacts after `every` of them (0: never).
+    async fn committed_maybe_compact(&mut self, every: usize, url: &Url) -> Result<()> {
+        self.since_compaction += 1;
+        if every > 0 && self.since_compaction >= every {
+            self.compact(url).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Applies [`ChangeBatch`]es to the warehouse. One applier per warehouse
@@ -232,7 +301,7 @@ impl Applier {
     fn commit_properties(&self, version: i64, meta: &serde_json::Value) -> CommitProperties {
         let props =
             CommitProperties::default().with_metadata([("crossdock".to_string(), meta.clone())]);
-        if self.options.checkpoint_in_commit {
+        if self.options.checkpoint_in_commit() {
             props.with_application_transaction(DeltaTxn::new(APP_ID, version))
         } else {
             props
@@ -249,14 +318,14 @@ impl Applier {
         version: i64,
     ) -> Result<()> {
         self.commits += 1;
-        if let Some(FailPoint::AfterCommits(n)) = self.options.fail_point {
+        if let Some(FailPoint::AfterCommits(n)) = self.options.fail_point() {
             if self.commits >= n {
                 return Err(WarehouseError::InjectedCrash {
                     commits: self.commits,
                 });
             }
         }
-        if !self.options.checkpoint_in_commit {
+        if !self.options.checkpoint_in_commit() {
             write_side_file(&self.root, &side_file_name(kind, &def.name), version)?;
         }
         let compact_every = self.options.compact_every;
@@ -267,20 +336,8 @@ impl Applier {
             .expect("handle opened before commit");
         h.table = table;
         h.applied = version;
-        h.since_compaction += 1;
-        if compact_every > 0 && h.since_compaction >= compact_every {
-            let url = table_url(&self.root, kind, &def.name);
-            let (table, metrics) = h
-                .table
-                .clone()
-                .optimize()
-                .with_type(OptimizeType::Compact)
-                .await
-                .map_err(WarehouseError::delta(&url))?;
-            debug!(table = %url, files_removed = metrics.num_files_removed, files_added = metrics.num_files_added, "compacted");
-            h.table = table;
-            h.since_compaction = 0;
-        }
+        let url = table_url(&self.root, kind, &def.name);
+        h.committed_maybe_compact(compact_every, &url).await?;
         Ok(())
     }
 
@@ -341,7 +398,7 @@ impl Applier {
                 TableKind::Current => current_schema(def),
             };
             let table = open_or_create(&url, schema, &def.name).await?;
-            let applied = if self.options.checkpoint_in_commit {
+            let applied = if self.options.checkpoint_in_commit() {
                 txn_version(&table, &url).await?
             } else {
                 read_side_file(&self.root, &side_file_name(kind, &def.name))?
@@ -449,7 +506,7 @@ impl Applier {
         let url = checkpoints_url(&self.root);
         if self.checkpoints.is_none() {
             let table = open_or_create(&url, checkpoint_schema(), "crossdock_checkpoints").await?;
-            let applied = if self.options.checkpoint_in_commit {
+            let applied = if self.options.checkpoint_in_commit() {
                 txn_version(&table, &url).await?
             } else {
                 read_side_file(&self.root, "checkpoints")?
@@ -490,7 +547,7 @@ impl Applier {
             .map_err(WarehouseError::delta(&url))?;
         self.commits += 1;
         self.checkpoints_written += 1;
-        let crash = match self.options.fail_point {
+        let crash = match self.options.fail_point() {
             Some(FailPoint::AfterCommits(n)) => self.commits >= n,
             Some(FailPoint::AfterCheckpoints(n)) => self.checkpoints_written >= n,
             None => false,
@@ -500,24 +557,14 @@ impl Applier {
                 commits: self.commits,
             });
         }
-        if !self.options.checkpoint_in_commit {
+        if !self.options.checkpoint_in_commit() {
             write_side_file(&self.root, "checkpoints", version)?;
         }
         let h = self.checkpoints.as_mut().expect("opened above");
         h.table = table;
         h.applied = version;
-        h.since_compaction += 1;
-        if self.options.compact_every > 0 && h.since_compaction >= self.options.compact_every {
-            let (table, _) = h
-                .table
-                .clone()
-                .optimize()
-                .with_type(OptimizeType::Compact)
-                .await
-                .map_err(WarehouseError::delta(&url))?;
-            h.table = table;
-            h.since_compaction = 0;
-        }
+        h.committed_maybe_compact(self.options.compact_every, &url)
+            .await?;
         Ok(())
     }
 
@@ -527,16 +574,7 @@ impl Applier {
         let mut removed = 0;
         for ((kind, name), h) in self.handles.iter_mut() {
             let url = table_url(&self.root, *kind, name);
-            let (table, metrics) = h
-                .table
-                .clone()
-                .optimize()
-                .with_type(OptimizeType::Compact)
-                .await
-                .map_err(WarehouseError::delta(&url))?;
-            removed += metrics.num_files_removed as usize;
-            h.table = table;
-            h.since_compaction = 0;
+            removed += h.compact(&url).await?;
         }
         Ok(removed)
     }
@@ -603,8 +641,13 @@ fn check_rows(def: &TableDef, rows: &RecordBatch, end_position: u64) -> Result<(
         row,
         reason,
     };
-    let ops = rows.column(0).as_string::<i32>();
-    let positions = rows.column(1).as_primitive::<Int64Type>();
+    let ops = column(rows, &def.name, OP_COLUMN)?.as_string::<i32>();
+    let positions = column(rows, &def.name, POSITION_COLUMN)?.as_primitive::<Int64Type>();
+    let keys = def
+        .primary_key
+        .iter()
+        .map(|k| column(rows, &def.name, &def.columns[*k].name).map(|c| (*k, c)))
+        .collect::<Result<Vec<_>>>()?;
     for i in 0..rows.num_rows() {
         if ops.is_null(i) {
             return Err(bad(i, "operation is null".into()));
@@ -628,8 +671,7 @@ fn check_rows(def: &TableDef, rows: &RecordBatch, end_position: u64) -> Result<(
             ));
         }
         if op != Op::Truncate {
-            for k in &def.primary_key {
-                let col = rows.column(k + 5);
+            for (k, col) in &keys {
                 if col.is_null(i) {
                     return Err(bad(
                         i,
@@ -640,6 +682,15 @@ fn check_rows(def: &TableDef, rows: &RecordBatch, end_position: u64) -> Result<(
         }
     }
     Ok(())
+}
+
+/// A column of a change batch, found by name.
+fn column<'a>(rows: &'a RecordBatch, table: &str, name: &str) -> Result<&'a ArrayRef> {
+    rows.column_by_name(name)
+        .ok_or_else(|| WarehouseError::MissingColumn {
+            table: table.to_string(),
+            column: name.to_string(),
+        })
 }
 
 /// Rows whose source position is after `applied`.
@@ -686,7 +737,7 @@ pub fn reduce_to_last_change(def: &TableDef, rows: &RecordBatch) -> Result<Reduc
         None,
     )?;
     let sorted = take_batch(rows, &order)?;
-    let ops = sorted.column(0).as_string::<i32>();
+    let ops = column(&sorted, &def.name, OP_COLUMN)?.as_string::<i32>();
     let mut start = 0;
     let mut truncate = false;
     for i in 0..sorted.num_rows() {
@@ -699,8 +750,8 @@ pub fn reduce_to_last_change(def: &TableDef, rows: &RecordBatch) -> Result<Reduc
     let key_columns: Vec<ArrayRef> = def
         .primary_key
         .iter()
-        .map(|k| tail.column(k + 5).clone())
-        .collect();
+        .map(|k| column(&tail, &def.name, &def.columns[*k].name).cloned())
+        .collect::<Result<_>>()?;
     let converter = RowConverter::new(
         key_columns
             .iter()
@@ -715,7 +766,7 @@ pub fn reduce_to_last_change(def: &TableDef, rows: &RecordBatch) -> Result<Reduc
     let mut idx: Vec<u32> = last.into_values().collect();
     idx.sort_unstable();
     let rows = take_batch(&tail, &UInt32Array::from(idx))?;
-    let ops = rows.column(0).as_string::<i32>();
+    let ops = column(&rows, &def.name, OP_COLUMN)?.as_string::<i32>();
     let deletes = (0..rows.num_rows())
         .filter(|i| ops.value(*i) == Op::Delete.code())
         .count();
@@ -746,12 +797,11 @@ fn to_current_rows(def: &TableDef, changes: &RecordBatch) -> Result<RecordBatch>
         .collect();
     fields.push(Field::new(OP_COLUMN, DataType::Utf8, false));
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(fields.len());
-    for (i, _) in def.columns.iter().enumerate() {
-        cols.push(changes.column(i + 5).clone());
+    for c in &def.columns {
+        cols.push(column(changes, &def.name, &c.name)?.clone());
     }
     for c in def.jsonb_columns() {
-        let i = def.column_index(&c.name).expect("own column");
-        cols.push(en_us_column(changes.column(i + 5)));
+        cols.push(en_us_column(column(changes, &def.name, &c.name)?));
     }
     cols.push(
         changes
@@ -804,9 +854,11 @@ pub(crate) async fn open_or_create(url: &Url, schema: SchemaRef, name: &str) -> 
 
 /// The source position recorded in a table's last crossdock commit (0 if none).
 pub(crate) async fn txn_version(table: &DeltaTable, url: &Url) -> Result<i64> {
-    let Ok(snapshot) = table.snapshot() else {
+    if table.version().is_none() {
+        // not created yet: no commit, no position
         return Ok(0);
-    };
+    }
+    let snapshot = table.snapshot().map_err(WarehouseError::delta(url))?;
     Ok(snapshot
         .transaction_version(table.log_store().as_ref(), APP_ID)
         .await
@@ -817,10 +869,7 @@ pub(crate) async fn txn_version(table: &DeltaTable, url: &Url) -> Result<i64> {
 /// Keeps a rejected batch aside under `_crossdock/rejects/<position>-<n>/`:
 /// one Arrow IPC file per table as received, and `reason.txt`. Nothing is lost.
 fn keep_rejected(root: &Url, batch: &ChangeBatch, error: &WarehouseError) -> Result<()> {
-    let Ok(base) = root.to_file_path() else {
-        return Ok(());
-    };
-    let rejects = base.join("_crossdock").join("rejects");
+    let rejects = crate::layout::rejects_dir(root)?;
     let io = |path: &std::path::Path| {
         let path = path.display().to_string();
         move |source| WarehouseError::Io { path, source }
@@ -871,9 +920,7 @@ fn side_file_name(kind: TableKind, table: &str) -> String {
 }
 
 fn side_path(root: &Url, name: &str) -> Option<std::path::PathBuf> {
-    root.to_file_path()
-        .ok()
-        .map(|p| p.join("_crossdock").join("positions").join(name))
+    crate::layout::position_side_file(root, name).ok()
 }
 
 fn write_side_file(root: &Url, name: &str, version: i64) -> Result<()> {
@@ -891,13 +938,22 @@ fn write_side_file(root: &Url, name: &str, version: i64) -> Result<()> {
     })
 }
 
+/// The position in a side file: 0 when the file does not exist yet; an
+/// unreadable or unparsable file is an error, never 0.
 fn read_side_file(root: &Url, name: &str) -> Result<i64> {
     let Some(path) = side_path(root, name) else {
         return Ok(0);
     };
     match std::fs::read_to_string(&path) {
-        Ok(s) => Ok(s.trim().parse().unwrap_or(0)),
-        Err(_) => Ok(0),
+        Ok(s) => s.trim().parse().map_err(|e| WarehouseError::Corrupt {
+            path: path.display().to_string(),
+            reason: format!("position {:?} is not a number: {e}", s.trim()),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(source) => Err(WarehouseError::Io {
+            path: path.display().to_string(),
+            source,
+        }),
     }
 }
 
@@ -907,15 +963,41 @@ pub(crate) async fn resume_position(root: &Url, checkpoint_in_commit: bool) -> R
     if !checkpoint_in_commit {
         return Ok(read_side_file(root, "checkpoints")?.max(0) as u64);
     }
+    // Only "there is no checkpoint table yet" means 0. Anything else — a
+    // log that cannot be read, a table that cannot be opened — is an error:
+    // a 0 here would make a source take a new snapshot without truncating
+    // first, leaving rows deleted in between as ghosts.
     let url = checkpoints_url(root);
     if let Ok(p) = url.to_file_path() {
-        if !p.join("_delta_log").is_dir() {
-            return Ok(0);
+        let log = p.join("_delta_log");
+        match std::fs::metadata(&log) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(WarehouseError::Corrupt {
+                    path: log.display().to_string(),
+                    reason: "is not a directory".into(),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(WarehouseError::Io {
+                    path: log.display().to_string(),
+                    source,
+                })
+            }
         }
     }
     let table = match DeltaTable::try_from_url(url.clone()).await {
         Ok(t) => t,
-        Err(_) => return Ok(0),
+        Err(deltalake::DeltaTableError::NotATable(_)) if url.to_file_path().is_err() => {
+            return Ok(0)
+        }
+        Err(source) => {
+            return Err(WarehouseError::Checkpoint {
+                table: url.to_string(),
+                source,
+            })
+        }
     };
     if table.version().is_none() {
         return Ok(0);
@@ -927,7 +1009,7 @@ pub(crate) async fn resume_position(root: &Url, checkpoint_in_commit: bool) -> R
 mod tests {
     use super::*;
     use arrow::array::{Int32Array, StringArray};
-    use crossdock_ingest::change::{Change, ChangeBatchBuilder, Transaction, Value};
+    use crossdock_change::event::{Change, ChangeBatchBuilder, Transaction, Value};
 
     fn batch_of(changes: Vec<(u64, Op, i64, &str)>) -> RecordBatch {
         let def = Catalog::odoo17().require("res_company").unwrap().clone();

@@ -102,15 +102,62 @@ pub enum WarehouseError {
         #[source]
         source: std::io::Error,
     },
-    /// The change source failed.
+    /// A change batch or table definition does not fit the catalog.
     #[error(transparent)]
-    Ingest(#[from] crossdock_ingest::IngestError),
+    Change(#[from] crossdock_change::ChangeError),
+    /// A file of the warehouse's own (`_crossdock/...`) exists but its
+    /// content is not what crossdock wrote. Nothing was assumed in its place.
+    #[error("{path}: corrupt: {reason}; nothing was done (repair or remove it by hand, see docs/operations.md)")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The checkpoint table (the warehouse's source position) exists but
+    /// cannot be read. Nothing was done: guessing a position would mean a
+    /// new snapshot without truncating, or changes applied twice.
+    #[error("checkpoint table {table} cannot be read ({source}); the warehouse's source position is unknown, so nothing was done")]
+    Checkpoint {
+        /// The table's location.
+        table: String,
+        /// The error from deltalake.
+        #[source]
+        source: deltalake::DeltaTableError,
+    },
+    /// A command that only reads was pointed at a folder that holds no
+    /// warehouse.
+    #[error("{root}: no crossdock warehouse here (no _crossdock folder); check --data, or build one with `crossdock demo` or `crossdock ingest`")]
+    NotAWarehouse {
+        /// The folder.
+        root: String,
+    },
 }
 
 /// `Result` with [`WarehouseError`].
 pub type Result<T, E = WarehouseError> = std::result::Result<T, E>;
 
 impl WarehouseError {
+    /// Whether the error is the storage being full (`ENOSPC`, or a quota):
+    /// nothing was committed, and trying again once there is space is safe.
+    pub fn is_storage_full(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = source {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::StorageFull
+                    || io.kind() == std::io::ErrorKind::QuotaExceeded
+                    || io.raw_os_error() == Some(28)
+                {
+                    return true;
+                }
+            }
+            source = e.source();
+        }
+        // object_store and the Delta kernel may carry the I/O error as text only
+        let text = self.to_string();
+        text.contains("No space left on device") || text.contains("os error 28")
+    }
+
     pub(crate) fn delta(table: impl ToString) -> impl FnOnce(deltalake::DeltaTableError) -> Self {
         let table = table.to_string();
         move |source| WarehouseError::Delta { table, source }

@@ -30,7 +30,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> crossdock_warehouse::Result<()> {
-//! use crossdock_ingest::{ChangeBatchBuilder, Simulator, SimulatorConfig};
+//! use crossdock_change::ChangeBatchBuilder;
+//! use crossdock_simulator::{Simulator, SimulatorConfig};
 //! use crossdock_warehouse::{kpi::KpiQuery, ApplyOptions, Warehouse};
 //!
 //! let warehouse = Warehouse::open("./crossdock-data")?;
@@ -59,14 +60,16 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::array::{Decimal128Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use crossdock_ingest::catalog::Catalog;
-pub use crossdock_ingest::change::ChangeBatch;
+use crossdock_change::catalog::Catalog;
+pub use crossdock_change::event::ChangeBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use url::Url;
 
-pub use apply::{Applier, ApplyOptions, ApplyReport, FailPoint};
+#[cfg(feature = "test-hooks")]
+pub use apply::FailPoint;
+pub use apply::{Applier, ApplyOptions, ApplyReport};
 pub use error::{Result, WarehouseError};
 pub use settings::Settings;
 
@@ -81,10 +84,20 @@ pub struct Warehouse {
 
 impl Warehouse {
     /// Opens (creating when local and missing) the warehouse at `root`, a
-    /// directory path or a `file://` URL.
+    /// directory path or a `file://` URL. For commands that write.
     pub fn open(root: &str) -> Result<Warehouse> {
         Ok(Warehouse {
             root: layout::resolve_root(root)?,
+            catalog: Catalog::odoo17().clone(),
+        })
+    }
+
+    /// Opens the warehouse at `root`, which must exist and hold one
+    /// ([`WarehouseError::NotAWarehouse`] otherwise; nothing is created).
+    /// For commands that only read.
+    pub fn open_existing(root: &str) -> Result<Warehouse> {
+        Ok(Warehouse {
+            root: layout::resolve_existing_root(root)?,
             catalog: Catalog::odoo17().clone(),
         })
     }
@@ -111,9 +124,10 @@ impl Warehouse {
     }
 
     /// Like [`Warehouse::resume_position`], for an applier that keeps
-    /// positions outside the commit (tests only).
+    /// positions outside the commit (feature `test-hooks`, tests only).
+    #[cfg(feature = "test-hooks")]
     pub async fn resume_position_with(&self, options: &ApplyOptions) -> Result<u64> {
-        apply::resume_position(&self.root, options.checkpoint_in_commit).await
+        apply::resume_position(&self.root, options.checkpoint_in_commit()).await
     }
 
     /// The business settings.
@@ -126,10 +140,22 @@ impl Warehouse {
         settings.save(&self.root)
     }
 
-    /// Opens one of the warehouse's Delta tables, if it exists.
-    pub async fn delta_table(&self, kind: TableKind, table: &str) -> Result<Option<DeltaTable>> {
-        let url = table_url(&self.root, kind, table);
-        open_existing(&url).await
+    /// The current state of a tracked table, as a DataFusion table: **the
+    /// one function through which everything inside crossdock reads current
+    /// state** (KPIs, the api, `verify`, the models — through
+    /// [`Warehouse::session`] or directly), so that how current state is
+    /// stored can change without touching its readers. Empty (with the
+    /// table's schema) when nothing was applied yet.
+    /// `ctx` is the session the table will be read in (its object store is
+    /// registered there).
+    pub async fn current_state(
+        &self,
+        ctx: &SessionContext,
+        table: &str,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        let def = self.catalog.require(table)?;
+        let url = table_url(&self.root, TableKind::Current, &def.name);
+        provider(ctx, &def.name, &url, schema::current_schema(def)).await
     }
 
     /// A DataFusion session with every current-state table registered under
@@ -139,9 +165,9 @@ impl Warehouse {
     pub async fn session(&self) -> Result<SessionContext> {
         let ctx = SessionContext::new();
         for def in self.catalog.tables() {
-            let url = table_url(&self.root, TableKind::Current, &def.name);
-            let schema = schema::current_schema(def);
-            register(&ctx, &def.name, &url, schema).await?;
+            let current = self.current_state(&ctx, &def.name).await?;
+            ctx.register_table(def.name.as_str(), current)
+                .map_err(WarehouseError::query(&def.name))?;
             let url = table_url(&self.root, TableKind::Changes, &def.name);
             let schema = schema::change_schema(def);
             register(&ctx, &format!("changes_{}", def.name), &url, schema).await?;
@@ -162,7 +188,7 @@ impl Warehouse {
             .channel_max_discount_percent
             .iter()
             .map(|(k, v)| {
-                let m = crossdock_ingest::change::decimal_to_i128(*v, 38, 10).map_err(|e| {
+                let m = crossdock_change::event::decimal_to_i128(*v, 38, 10).map_err(|e| {
                     WarehouseError::Internal(format!("settings: max discount of {k}: {v} {e}"))
                 })?;
                 Ok((k.clone(), m))
@@ -209,30 +235,38 @@ async fn open_existing(url: &Url) -> Result<Option<DeltaTable>> {
     Ok(table.version().is_some().then_some(table))
 }
 
+/// A Delta table as a DataFusion table; an empty one with `schema` when it
+/// does not exist yet.
+async fn provider(
+    ctx: &SessionContext,
+    name: &str,
+    url: &Url,
+    schema: arrow::datatypes::SchemaRef,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    match open_existing(url).await? {
+        Some(table) => {
+            table
+                .update_datafusion_session(&ctx.state())
+                .map_err(WarehouseError::delta(url))?;
+            table
+                .table_provider()
+                .await
+                .map_err(WarehouseError::query(name))
+        }
+        None => Ok(Arc::new(
+            MemTable::try_new(schema, vec![vec![]]).map_err(WarehouseError::query(name))?,
+        )),
+    }
+}
+
 async fn register(
     ctx: &SessionContext,
     name: &str,
     url: &Url,
     schema: arrow::datatypes::SchemaRef,
 ) -> Result<()> {
-    match open_existing(url).await? {
-        Some(table) => {
-            table
-                .update_datafusion_session(&ctx.state())
-                .map_err(WarehouseError::delta(url))?;
-            let provider = table
-                .table_provider()
-                .await
-                .map_err(WarehouseError::query(name))?;
-            ctx.register_table(name, provider)
-                .map_err(WarehouseError::query(name))?;
-        }
-        None => {
-            let mem =
-                MemTable::try_new(schema, vec![vec![]]).map_err(WarehouseError::query(name))?;
-            ctx.register_table(name, Arc::new(mem))
-                .map_err(WarehouseError::query(name))?;
-        }
-    }
+    let table = provider(ctx, name, url, schema).await?;
+    ctx.register_table(name, table)
+        .map_err(WarehouseError::query(name))?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The Arrow schemas of the warehouse's tables, and the derived columns.
 //!
-//! - change log of an Odoo table: exactly [`crossdock_ingest::change::change_schema`];
+//! - change log of an Odoo table: exactly [`crossdock_change::event::change_schema`];
 //! - current state of an Odoo table: the table's columns, then for each
 //!   `jsonb` translation column `<col>_en_us` (its `en_US` text), then
 //!   [`POSITION_COLUMN`] and [`COMMIT_TS_COLUMN`] of the last change applied
@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use crossdock_ingest::catalog::{TableDef, EN_US_SUFFIX, UTC};
-pub use crossdock_ingest::change::{
+use crossdock_change::catalog::{TableDef, EN_US_SUFFIX, UTC};
+pub use crossdock_change::event::{
     change_schema, COMMIT_TS_COLUMN, OP_COLUMN, POSITION_COLUMN, SEQ_COLUMN, XID_COLUMN,
 };
 
@@ -64,7 +64,7 @@ pub fn en_us_column(json: &ArrayRef) -> ArrayRef {
 mod tests {
     use super::*;
     use arrow::array::StringArray;
-    use crossdock_ingest::Catalog;
+    use crossdock_change::Catalog;
 
     #[test]
     fn current_schema_adds_translations_and_position() {

@@ -38,9 +38,7 @@ impl Default for Settings {
 }
 
 fn path(root: &Url) -> Option<PathBuf> {
-    root.to_file_path()
-        .ok()
-        .map(|p| p.join("_crossdock").join("settings.json"))
+    crate::layout::settings_path(root).ok()
 }
 
 impl Settings {
@@ -50,8 +48,9 @@ impl Settings {
             return Ok(Settings::default());
         };
         match std::fs::read_to_string(&p) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                WarehouseError::Internal(format!("{}: invalid settings: {e}", p.display()))
+            Ok(text) => serde_json::from_str(&text).map_err(|e| WarehouseError::Corrupt {
+                path: p.display().to_string(),
+                reason: format!("invalid settings: {e}"),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(source) => Err(WarehouseError::Io {

@@ -13,7 +13,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use crossdock_access::{NewUser, Role, UserStore};
 use crossdock_api::{router, AppState};
-use crossdock_ingest::{ChangeBatchBuilder, Simulator, SimulatorConfig};
+use crossdock_change::ChangeBatchBuilder;
+use crossdock_simulator::{Simulator, SimulatorConfig};
 use crossdock_warehouse::{ApplyOptions, Warehouse};
 use tower::ServiceExt;
 

@@ -1,6 +1,6 @@
 //! Creating the tracked Odoo tables in a PostgreSQL database.
 //!
-//! crossdock's DDL ([`crate::catalog::ODOO17_DDL`]) is plain PostgreSQL and
+//! crossdock's DDL ([`crossdock_change::catalog::ODOO17_DDL`]) is plain PostgreSQL and
 //! runs as it is. One change is made after it: every foreign key between the
 //! tracked tables becomes `DEFERRABLE INITIALLY DEFERRED`. Odoo's ORM inserts
 //! a company before its partner and a partner before the user that created
@@ -17,8 +17,8 @@ use tokio_postgres::Client;
 
 use super::text::{ident, quote};
 use super::{query_rows, PgContext};
-use crate::catalog::{Catalog, ODOO17_DDL};
 use crate::error::{IngestError, Result};
+use crossdock_change::catalog::{Catalog, ODOO17_DDL};
 
 /// What [`create_tables`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub async fn create_tables(client: &Client) -> Result<Created> {
         return Ok(Created::AlreadyThere);
     }
     if !existing.is_empty() {
-        return Err(IngestError::Postgres {
+        return Err(IngestError::Setup {
             message: format!(
                 "the database already has some of the tracked Odoo tables ({}), not all; \
                  crossdock creates them only in a database that has none",

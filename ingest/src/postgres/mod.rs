@@ -11,11 +11,11 @@
 //!
 //! - [`ddl`]: creates the tracked tables from crossdock's DDL (foreign keys
 //!   made deferrable), sets replica identity;
-//! - [`writer`]: applies a [`crate::Transaction`] as one SQL transaction;
+//! - [`writer`]: applies a [`crossdock_change::Transaction`] as one SQL transaction;
 //! - [`source`]: set-up checks, publication and slot, consistent snapshot,
 //!   streaming with standby status and heartbeats;
 //! - [`pgoutput`]: the logical replication messages, decoded;
-//! - [`text`]: PostgreSQL's text format ↔ [`crate::Value`], exactly;
+//! - [`text`]: PostgreSQL's text format ↔ [`crossdock_change::Value`], exactly;
 //! - [`verify`]: per-row hashes of PostgreSQL tables and of Arrow batches,
 //!   and their comparison.
 //!
@@ -39,7 +39,7 @@ use std::str::FromStr;
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::NoTls;
 
-use crate::error::{IngestError, Result};
+use crate::error::{IngestError, PgErrorKind, Result};
 
 pub use tokio_postgres::{Client, SimpleQueryMessage};
 
@@ -49,10 +49,129 @@ pub use source::{
 pub use verify::{TableDiff, TableDigest};
 pub use writer::PgWriter;
 
-/// An error about PostgreSQL, with context.
-pub(crate) fn pg_error(context: impl Display, e: impl Display) -> IngestError {
-    IngestError::Postgres {
-        message: format!("{context}: {e}"),
+/// A tokio-postgres error of an ordinary statement → ours, sorted by its
+/// SQLSTATE code; a session that broke (closed socket, I/O) is
+/// [`IngestError::StreamBroken`].
+pub fn statement_error(context: impl Display, e: &tokio_postgres::Error) -> IngestError {
+    let message = describe(e);
+    match e.code().map(|c| PgErrorKind::of_sqlstate(c.code())) {
+        Some(PgErrorKind::MissingRight) => IngestError::MissingRight {
+            message: format!("{context}: {message}"),
+        },
+        Some(_) => IngestError::Postgres {
+            context: context.to_string(),
+            message,
+            code: e.code().map(|c| c.code().to_string()),
+        },
+        None if is_io(e) => IngestError::StreamBroken {
+            message: format!("{context}: {message}"),
+        },
+        None => IngestError::Postgres {
+            context: context.to_string(),
+            message,
+            code: None,
+        },
+    }
+}
+
+/// A failure to open a session with `target`, sorted: credentials, a
+/// missing database or right are final; an unreachable server, or one
+/// starting up or shutting down, is [`IngestError::Connect`].
+pub(crate) fn connect_error(
+    target: &str,
+    database: &str,
+    e: &tokio_postgres::Error,
+) -> IngestError {
+    let message = describe(e);
+    let target = target.to_string();
+    match e.code().map(|c| PgErrorKind::of_sqlstate(c.code())) {
+        Some(PgErrorKind::Authentication) => IngestError::Authentication { target, message },
+        Some(PgErrorKind::MissingDatabase) => IngestError::MissingDatabase {
+            target,
+            database: database.to_string(),
+            message,
+        },
+        Some(PgErrorKind::MissingRight) => IngestError::MissingRight {
+            message: format!("connecting to {target}: {message}"),
+        },
+        Some(PgErrorKind::Transient) => IngestError::Connect { target, message },
+        Some(_) => IngestError::Postgres {
+            context: format!("connecting to {target}"),
+            message,
+            code: e.code().map(|c| c.code().to_string()),
+        },
+        None if is_io(e) => IngestError::Connect { target, message },
+        // no server answer and no I/O failure: the settings (a password
+        // the server asks for and the connection string lacks, say)
+        None => IngestError::Config {
+            message: format!("connecting to {target}: {message}"),
+        },
+    }
+}
+
+/// Whether a tokio-postgres error is the connection's (closed, I/O,
+/// timed out), not the statement's.
+fn is_io(e: &tokio_postgres::Error) -> bool {
+    use std::error::Error as _;
+    e.is_closed()
+        || e.source()
+            .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
+}
+
+/// A replication-protocol error → ours. `slot` is the slot concerned.
+pub(crate) fn replication_error(
+    context: impl Display,
+    target: &str,
+    slot: &str,
+    e: &pgwire_replication::PgWireError,
+) -> IngestError {
+    use pgwire_replication::PgWireError as W;
+    let message = format!("{context}: {e}");
+    match e {
+        W::Io(_) | W::Task(_) => IngestError::StreamBroken { message },
+        W::Auth(m) => IngestError::Authentication {
+            target: target.to_string(),
+            message: m.clone(),
+        },
+        W::Server(m) => {
+            // pgwire-replication writes the server's code as "(SQLSTATE xxxxx)"
+            let code = m
+                .rsplit_once("(SQLSTATE ")
+                .and_then(|(_, rest)| rest.get(..5))
+                .map(str::to_string);
+            match code.as_deref().map(PgErrorKind::of_sqlstate) {
+                Some(PgErrorKind::Authentication) => IngestError::Authentication {
+                    target: target.to_string(),
+                    message: m.clone(),
+                },
+                Some(PgErrorKind::MissingDatabase) => IngestError::MissingDatabase {
+                    target: target.to_string(),
+                    database: target.rsplit('/').next().unwrap_or_default().to_string(),
+                    message: m.clone(),
+                },
+                Some(PgErrorKind::MissingRight) => IngestError::MissingRight { message },
+                Some(PgErrorKind::InUse) => IngestError::SlotInUse {
+                    slot: slot.to_string(),
+                    message,
+                },
+                Some(PgErrorKind::SlotLost) => IngestError::SlotLost {
+                    slot: slot.to_string(),
+                    message,
+                },
+                Some(PgErrorKind::Transient) => IngestError::StreamBroken { message },
+                _ => IngestError::Postgres {
+                    context: context.to_string(),
+                    message: m.clone(),
+                    code,
+                },
+            }
+        }
+        W::Protocol(_) => IngestError::Decode { message },
+        _ => IngestError::Postgres {
+            context: context.to_string(),
+            message: e.to_string(),
+            code: None,
+        },
     }
 }
 
@@ -69,7 +188,13 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
             }
             s
         }
-        None => e.to_string(),
+        None => {
+            use std::error::Error as _;
+            match e.source() {
+                Some(src) => format!("{e}: {src}"),
+                None => e.to_string(),
+            }
+        }
     }
 }
 
@@ -80,7 +205,7 @@ pub(crate) trait PgContext<T> {
 
 impl<T> PgContext<T> for std::result::Result<T, tokio_postgres::Error> {
     fn ctx(self, context: impl Display) -> Result<T> {
-        self.map_err(|e| pg_error(context, describe(&e)))
+        self.map_err(|e| statement_error(context, &e))
     }
 }
 
@@ -102,8 +227,10 @@ impl PgUrl {
     /// Parses a connection string. The user defaults to `$USER` (as libpq's
     /// does), the port to 5432, the database to the user's name.
     pub fn parse(url: &str) -> Result<PgUrl> {
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| pg_error(format!("connection string {url:?}"), e))?;
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|e| IngestError::Config {
+                message: format!("PostgreSQL connection string: {e}"),
+            })?;
         if config.get_user().is_none() {
             let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
             config.user(&user);
@@ -116,7 +243,7 @@ impl PgUrl {
             config.dbname(&user);
         }
         if config.get_ssl_mode() == SslMode::Require {
-            return Err(IngestError::Postgres {
+            return Err(IngestError::Config {
                 message: "sslmode=require: this build of crossdock connects without TLS; \
                           use a Unix socket, localhost or a trusted network"
                     .into(),
@@ -162,7 +289,7 @@ impl PgUrl {
             .config
             .connect(NoTls)
             .await
-            .ctx(format!("connecting to {}", self.display()))?;
+            .map_err(|e| connect_error(&self.display(), self.dbname(), &e))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "PostgreSQL connection ended");
@@ -218,7 +345,7 @@ pub fn check_name(what: &str, name: &str) -> Result<()> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
-        return Err(IngestError::Postgres {
+        return Err(IngestError::Config {
             message: format!(
                 "{what} name {name:?}: use lower-case letters, digits and _ (at most 63)"
             ),
@@ -246,6 +373,71 @@ pub(crate) async fn query_text(client: &Client, sql: &str) -> Result<Option<Stri
         }
     }
     Ok(None)
+}
+
+/// Runs a query whose first row's first column is an integer: a missing or
+/// unparsable answer is an error, never 0.
+pub(crate) async fn query_i64(client: &Client, sql: &str) -> Result<i64> {
+    let text = query_text(client, sql).await?;
+    text.as_deref()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| IngestError::Decode {
+            message: format!("{sql}: expected an integer, got {text:?}"),
+        })
+}
+
+/// A column as PostgreSQL's catalog (`pg_attribute`) has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseColumn {
+    /// The column's name.
+    pub name: String,
+    /// Its type's OID.
+    pub type_oid: u32,
+    /// Its type modifier (`numeric(12,3)`'s precision and scale, ...; -1: none).
+    pub typmod: i32,
+}
+
+/// The live (not dropped) columns PostgreSQL has for each of `tables` in
+/// the current schema, in column order. The one place that reads
+/// `pg_attribute`.
+pub async fn database_columns(
+    client: &Client,
+    tables: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<DatabaseColumn>>> {
+    let names: Vec<String> = tables.iter().map(|t| text::quote(t)).collect();
+    let rows = query_rows(
+        client,
+        &format!(
+            "SELECT c.relname, a.attname, a.atttypid::int8::text, a.atttypmod::text \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relkind IN ('r', 'p') AND c.relname IN ({}) \
+               AND c.relnamespace = current_schema()::regnamespace \
+               AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY c.relname, a.attnum",
+            names.join(", ")
+        ),
+    )
+    .await?;
+    let mut out: std::collections::HashMap<String, Vec<DatabaseColumn>> = Default::default();
+    for r in rows {
+        let bad = || IngestError::Decode {
+            message: format!("pg_attribute: unexpected row {r:?}"),
+        };
+        let [Some(table), Some(name), Some(oid), Some(typmod)] =
+            <[Option<String>; 4]>::try_from(r.clone()).map_err(|_| bad())?
+        else {
+            return Err(bad());
+        };
+        let (Ok(type_oid), Ok(typmod)) = (oid.parse::<u32>(), typmod.parse::<i32>()) else {
+            return Err(bad());
+        };
+        out.entry(table).or_default().push(DatabaseColumn {
+            name,
+            type_oid,
+            typmod,
+        });
+    }
+    Ok(out)
 }
 
 /// Rows of a simple query, every column as text (`None` for NULL).

@@ -8,7 +8,7 @@
 //! | tag | message  | what crossdock does with it |
 //! |-----|----------|-----------------------------|
 //! | `B` | Begin    | opens a transaction (xid, commit time) |
-//! | `C` | Commit   | closes it; its end LSN is the [`crate::Position`] |
+//! | `C` | Commit   | closes it; its end LSN is the [`crossdock_change::Position`] |
 //! | `R` | Relation | (re)maps a relation id to a table and its columns, by name |
 //! | `Y` | Type     | noted (only sent for non-built-in types; values stay text) |
 //! | `O` | Origin   | ignored |

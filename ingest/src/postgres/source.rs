@@ -87,10 +87,13 @@ use tracing::{debug, info, warn};
 
 use super::pgoutput::{self, Column, Message, Relation, PG_EPOCH_MICROS};
 use super::text::{self, ident, quote};
-use super::{check_name, format_lsn, parse_lsn, query_rows, query_text, PgContext, PgUrl};
-use crate::catalog::{ColumnDef, PgType, TableDef};
-use crate::change::{Change, Op, Position, Transaction, Value};
+use super::{
+    check_name, format_lsn, parse_lsn, query_i64, query_rows, query_text, replication_error,
+    PgContext, PgUrl,
+};
 use crate::error::{IngestError, Result};
+use crossdock_change::catalog::{ColumnDef, PgType, TableDef};
+use crossdock_change::event::{Change, Op, Position, Transaction, Value};
 
 /// How the source works.
 #[derive(Debug, Clone)]
@@ -140,6 +143,9 @@ pub struct SlotInfo {
     pub confirmed_flush: u64,
     /// Oldest WAL the slot keeps.
     pub restart_lsn: u64,
+    /// PostgreSQL removed WAL the slot still needed (`wal_status = 'lost'`,
+    /// after `max_slot_wal_keep_size`): it cannot stream any more.
+    pub invalidated: bool,
 }
 
 /// What to do on start.
@@ -156,18 +162,52 @@ pub enum Plan {
         /// Why, for people.
         reason: String,
     },
+    /// The warehouse holds a complete snapshot, but the slot it streamed
+    /// from is gone or invalidated: changes since the warehouse's position
+    /// may be lost. Nothing is done without the operator's word
+    /// (`--resnapshot`).
+    SlotLost {
+        /// What was found, for people.
+        reason: String,
+    },
 }
 
 /// Decides between streaming and a (new) snapshot. `consistent_point` is
 /// the one recorded when the current slot was created (`None`: none
-/// recorded, or a snapshot was being set up).
-pub fn plan(resume: Position, consistent_point: Option<Position>, slot: Option<&SlotInfo>) -> Plan {
+/// recorded, or a snapshot was being set up). `resnapshot`: the operator
+/// asked for a new snapshot whatever the state (each table is truncated
+/// first when the warehouse holds anything).
+pub fn plan(
+    resume: Position,
+    consistent_point: Option<Position>,
+    slot: Option<&SlotInfo>,
+    resnapshot: bool,
+) -> Plan {
+    if resnapshot {
+        return Plan::Snapshot {
+            reason: "--resnapshot: a new snapshot replaces the warehouse's tables".into(),
+        };
+    }
+    let complete = consistent_point.is_some_and(|c| resume >= c);
     match (slot, consistent_point) {
         (None, _) if resume == 0 => Plan::Snapshot {
             reason: "first run: initial snapshot".into(),
         },
+        (None, _) if complete => Plan::SlotLost {
+            reason: "the replication slot does not exist any more (dropped?)".into(),
+        },
+        (Some(s), _) if s.invalidated && complete => Plan::SlotLost {
+            reason: "PostgreSQL invalidated the slot (wal_status 'lost': WAL it needed was \
+                     removed, see max_slot_wal_keep_size)"
+                .into(),
+        },
         (None, _) => Plan::Snapshot {
-            reason: "the replication slot is gone: a new snapshot replaces the warehouse's tables"
+            reason: "the replication slot is gone before the snapshot completed: a new snapshot \
+                     replaces the warehouse's tables"
+                .into(),
+        },
+        (Some(s), _) if s.invalidated => Plan::Snapshot {
+            reason: "the slot was invalidated before the snapshot completed: it is taken again"
                 .into(),
         },
         (Some(_), None) => Plan::Snapshot {
@@ -205,7 +245,7 @@ pub struct PgSource {
 }
 
 fn setup_error(message: String) -> IngestError {
-    IngestError::Postgres { message }
+    IngestError::Setup { message }
 }
 
 impl PgSource {
@@ -232,10 +272,7 @@ impl PgSource {
             )));
         }
         for setting in ["max_replication_slots", "max_wal_senders"] {
-            let v: i64 = show(setting)
-                .await?
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
+            let v = query_i64(&client, &format!("SHOW {setting}")).await?;
             if v < 1 {
                 return Err(setup_error(format!(
                     "{setting} is {v}: run ALTER SYSTEM SET {setting} = 10; then restart PostgreSQL"
@@ -251,10 +288,13 @@ impl PgSource {
             let user = query_text(&client, "SELECT current_user")
                 .await?
                 .unwrap_or_default();
-            return Err(setup_error(format!(
-                "role {user} may not replicate: run ALTER ROLE {} REPLICATION; as a superuser",
-                ident(&user)
-            )));
+            return Err(IngestError::MissingRight {
+                message: format!(
+                    "role {user} may not replicate (it lacks the REPLICATION attribute): run \
+                     ALTER ROLE {} REPLICATION; as a superuser",
+                    ident(&user)
+                ),
+            });
         }
         let names: Vec<String> = opts.tables.iter().map(|t| quote(&t.name)).collect();
         let rows = query_rows(
@@ -369,7 +409,8 @@ impl PgSource {
         let rows = query_rows(
             &self.client,
             &format!(
-                "SELECT plugin, database, active::text, confirmed_flush_lsn::text, restart_lsn::text \
+                "SELECT plugin, database, active::text, confirmed_flush_lsn::text, restart_lsn::text, \
+                        (wal_status = 'lost')::text \
                  FROM pg_replication_slots WHERE slot_name = {}",
                 quote(&self.opts.slot)
             ),
@@ -381,6 +422,7 @@ impl PgSource {
             active: r[2].as_deref() == Some("true"),
             confirmed_flush: r[3].as_deref().and_then(parse_lsn).unwrap_or(0),
             restart_lsn: r[4].as_deref().and_then(parse_lsn).unwrap_or(0),
+            invalidated: r[5].as_deref() == Some("true"),
         }))
     }
 
@@ -393,11 +435,12 @@ impl PgSource {
             match &slot {
                 Some(s) if s.active => {
                     if started.elapsed() > self.opts.slot_wait {
-                        return Err(setup_error(format!(
-                            "replication slot {} is in use by another session (another crossdock \
-                             ingest?); see pg_replication_slots.active_pid",
-                            self.opts.slot
-                        )));
+                        return Err(IngestError::SlotInUse {
+                            slot: self.opts.slot.clone(),
+                            message:
+                                "another crossdock ingest? see pg_replication_slots.active_pid"
+                                    .into(),
+                        });
                     }
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
@@ -519,9 +562,14 @@ impl PgSource {
             .url
             .replication_config(&self.opts.slot, &self.opts.publication)
             .with_status_interval(self.opts.status_interval);
-        let mut repl = ReplicationClient::connect_gated(cfg)
-            .await
-            .map_err(|e| setup_error(format!("opening a replication session: {e}")))?;
+        let mut repl = ReplicationClient::connect_gated(cfg).await.map_err(|e| {
+            replication_error(
+                "opening a replication session",
+                &self.url.display(),
+                &self.opts.slot,
+                &e,
+            )
+        })?;
         let rows = repl
             .simple_query(&format!(
                 "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput EXPORT_SNAPSHOT",
@@ -529,7 +577,12 @@ impl PgSource {
             ))
             .await
             .map_err(|e| {
-                setup_error(format!("creating replication slot {}: {e}", self.opts.slot))
+                replication_error(
+                    format!("creating replication slot {}", self.opts.slot),
+                    &self.url.display(),
+                    &self.opts.slot,
+                    &e,
+                )
             })?;
         let row = rows
             .into_iter()
@@ -558,13 +611,11 @@ impl PgSource {
             ))
             .await
             .ctx("opening the slot's exported snapshot")?;
-        let commit_ts: i64 = query_text(
+        let commit_ts = query_i64(
             &copier,
             "SELECT (extract(epoch FROM now()) * 1000000)::int8::text",
         )
-        .await?
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+        .await?;
         let mut tables = Vec::with_capacity(self.opts.tables.len());
         for def in &self.opts.tables {
             let present: HashSet<String> = query_rows(
@@ -591,13 +642,12 @@ impl PgSource {
                     }
                 })
                 .collect();
-            let rows: u64 = query_text(
+            let rows = query_i64(
                 &copier,
                 &format!("SELECT count(*) FROM {}", ident(&def.name)),
             )
             .await?
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+            .max(0) as u64;
             tables.push(SnapshotTable {
                 def: def.clone(),
                 select: select.join(", "),
@@ -630,6 +680,7 @@ impl PgSource {
         let k = chunks(chunk);
         Ok(Snapshot {
             repl,
+            url_display: self.url.display(),
             copier,
             opts: self.opts.clone(),
             lookup: self.client.clone(),
@@ -648,12 +699,13 @@ impl PgSource {
     /// position).
     pub async fn stream(&self, from: Position) -> Result<Stream> {
         self.ensure_publication(false).await?;
-        let slot = self.wait_slot_free().await?.ok_or_else(|| {
-            setup_error(format!(
-                "replication slot {} does not exist",
-                self.opts.slot
-            ))
-        })?;
+        let slot = self
+            .wait_slot_free()
+            .await?
+            .ok_or_else(|| IngestError::SlotLost {
+                slot: self.opts.slot.clone(),
+                message: "the slot does not exist (dropped?)".into(),
+            })?;
         if slot.plugin != "pgoutput" {
             return Err(setup_error(format!(
                 "replication slot {} uses plugin {}, crossdock needs pgoutput: drop it or use --slot",
@@ -666,19 +718,27 @@ impl PgSource {
             .with_status_interval(self.opts.status_interval)
             .with_start_lsn(Lsn::from_u64(from))
             .with_ack_lsn(Lsn::from_u64(from));
-        let mut repl = ReplicationClient::connect(cfg)
-            .await
-            .map_err(|e| setup_error(format!("starting replication: {e}")))?;
+        let mut repl = ReplicationClient::connect(cfg).await.map_err(|e| {
+            replication_error(
+                "starting replication",
+                &self.url.display(),
+                &self.opts.slot,
+                &e,
+            )
+        })?;
         repl.wait_started().await.map_err(|e| {
-            setup_error(format!(
-                "starting replication from slot {}: {e}",
-                self.opts.slot
-            ))
+            replication_error(
+                format!("starting replication from slot {}", self.opts.slot),
+                &self.url.display(),
+                &self.opts.slot,
+                &e,
+            )
         })?;
         info!(slot = %self.opts.slot, from = %format_lsn(from), "streaming");
         Ok(Stream::spawn(
             repl,
             &self.opts,
+            self.url.display(),
             self.client.clone(),
             from,
             from,
@@ -699,6 +759,7 @@ struct SnapshotTable {
 /// consistent point, in chunks of rows ordered by primary key.
 pub struct Snapshot {
     repl: ReplicationClient,
+    url_display: String,
     copier: Client,
     opts: SourceOptions,
     lookup: Arc<Client>,
@@ -795,7 +856,7 @@ impl Snapshot {
                         row.push(match &r[ci] {
                             None => Value::Null,
                             Some(s) => text::decode(c.pg_type, s).map_err(|reason| {
-                                IngestError::ValueOutOfRange {
+                                crossdock_change::ChangeError::ValueOutOfRange {
                                     table: t.def.name.clone(),
                                     column: c.name.clone(),
                                     position: self.next_position,
@@ -848,18 +909,27 @@ impl Snapshot {
             .await
             .ctx("closing the snapshot transaction")?;
         drop(self.copier);
-        self.repl
-            .start()
-            .await
-            .map_err(|e| setup_error(format!("starting replication: {e}")))?;
-        self.repl
-            .wait_started()
-            .await
-            .map_err(|e| setup_error(format!("starting replication: {e}")))?;
+        self.repl.start().await.map_err(|e| {
+            replication_error(
+                "starting replication",
+                &self.url_display,
+                &self.opts.slot,
+                &e,
+            )
+        })?;
+        self.repl.wait_started().await.map_err(|e| {
+            replication_error(
+                "starting replication",
+                &self.url_display,
+                &self.opts.slot,
+                &e,
+            )
+        })?;
         info!(slot = %self.opts.slot, from = %format_lsn(self.consistent_point), "snapshot copied; streaming");
         Ok(Stream::spawn(
             self.repl,
             &self.opts,
+            self.url_display,
             self.lookup,
             self.consistent_point,
             0,
@@ -893,49 +963,32 @@ pub async fn widen_from_database(
     client: &Client,
     tables: &[Arc<TableDef>],
 ) -> Result<Vec<Arc<TableDef>>> {
-    let names: Vec<String> = tables.iter().map(|t| quote(&t.name)).collect();
-    let rows = query_rows(
-        client,
-        &format!(
-            "SELECT c.relname, a.attname, a.atttypid::int8::text, a.atttypmod::text \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-             WHERE c.relkind IN ('r', 'p') AND c.relname IN ({}) \
-               AND c.relnamespace = current_schema()::regnamespace \
-               AND a.attnum > 0 AND NOT a.attisdropped \
-             ORDER BY c.relname, a.attnum",
-            names.join(", ")
-        ),
-    )
-    .await?;
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    let columns = super::database_columns(client, &names).await?;
     let mut added: HashMap<String, Vec<ColumnDef>> = HashMap::new();
-    for r in rows {
-        let [Some(table), Some(column), Some(oid), Some(typmod)] =
-            <[Option<String>; 4]>::try_from(r)
-                .map_err(|_| stream_error("pg_attribute: unexpected row shape".into()))?
-        else {
-            continue;
-        };
+    for (table, cols) in columns {
         let Some(def) = tables.iter().find(|t| t.name == table) else {
             continue;
         };
-        if def.column_index(&column).is_some() {
-            continue;
-        }
-        let oid: u32 = oid.parse().unwrap_or(0);
-        let typmod: i32 = typmod.parse().unwrap_or(-1);
-        match PgType::from_oid(oid, typmod) {
-            Some(pg_type) => {
-                info!(table = %table, column = %column, "PostgreSQL has a column the DDL does not: tracked");
-                added.entry(table).or_default().push(ColumnDef {
-                    name: column,
-                    pg_type,
-                    not_null: false,
-                });
+        for c in cols {
+            if def.column_index(&c.name).is_some() {
+                continue;
             }
-            None => warn!(
-                table = %table, column = %column, type_oid = oid,
-                "PostgreSQL has a column of a type crossdock does not track; its values are ignored"
-            ),
+            let (column, oid, typmod) = (c.name, c.type_oid, c.typmod);
+            match PgType::from_oid(oid, typmod) {
+                Some(pg_type) => {
+                    info!(table = %table, column = %column, "PostgreSQL has a column the DDL does not: tracked");
+                    added.entry(table.clone()).or_default().push(ColumnDef {
+                        name: column,
+                        pg_type,
+                        not_null: false,
+                    });
+                }
+                None => warn!(
+                    table = %table, column = %column, type_oid = oid,
+                    "PostgreSQL has a column of a type crossdock does not track; its values are ignored"
+                ),
+            }
         }
     }
     Ok(tables
@@ -972,6 +1025,7 @@ impl Stream {
     fn spawn(
         repl: ReplicationClient,
         opts: &SourceOptions,
+        url_display: String,
         lookup: Arc<Client>,
         from: Position,
         durable: Position,
@@ -989,6 +1043,8 @@ impl Stream {
                 .map(|t| (t.name.clone(), t.clone()))
                 .collect(),
             relations: HashMap::new(),
+            url_display,
+            slot: opts.slot.clone(),
             lookup,
             warned: HashSet::new(),
             heartbeat_interval: opts.heartbeat_interval,
@@ -1076,6 +1132,10 @@ struct Open {
 struct Decoder {
     tables: HashMap<String, Arc<TableDef>>,
     relations: HashMap<u32, RelMap>,
+    /// `user@host:port/database`, for errors.
+    url_display: String,
+    /// The slot streamed from, for errors.
+    slot: String,
     lookup: Arc<Client>,
     warned: HashSet<(String, String)>,
     heartbeat_interval: Duration,
@@ -1084,7 +1144,7 @@ struct Decoder {
 }
 
 fn stream_error(message: String) -> IngestError {
-    IngestError::Postgres { message }
+    IngestError::Decode { message }
 }
 
 impl Decoder {
@@ -1155,7 +1215,12 @@ impl Decoder {
                 Ok(None) => return,
                 Err(e) => {
                     let _ = out
-                        .send(Err(stream_error(format!("replication stream: {e}"))))
+                        .send(Err(replication_error(
+                            "replication stream",
+                            &self.url_display,
+                            &self.slot,
+                            &e,
+                        )))
                         .await;
                     return;
                 }
@@ -1510,8 +1575,8 @@ fn decode_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
     use bytes::Bytes;
+    use crossdock_change::catalog::Catalog;
 
     #[test]
     fn plans() {
@@ -1519,25 +1584,56 @@ mod tests {
             plugin: "pgoutput".into(),
             database: "odoo".into(),
             active: false,
-            confirmed_flush: 500,
-            restart_lsn: 400,
+            confirmed_flush: 100,
+            restart_lsn: 90,
+            invalidated: false,
         };
-        assert!(matches!(plan(0, None, None), Plan::Snapshot { .. }));
-        assert!(matches!(plan(100, Some(100), None), Plan::Snapshot { .. }));
+        let lost = SlotInfo {
+            invalidated: true,
+            ..slot.clone()
+        };
+        assert!(matches!(plan(0, None, None, false), Plan::Snapshot { .. }));
+        // a complete snapshot whose slot is gone: never a silent re-snapshot
         assert!(matches!(
-            plan(100, None, Some(&slot)),
+            plan(100, Some(100), None, false),
+            Plan::SlotLost { .. }
+        ));
+        assert!(matches!(
+            plan(100, Some(100), Some(&lost), false),
+            Plan::SlotLost { .. }
+        ));
+        // ... unless the operator asks for one
+        assert!(matches!(
+            plan(100, Some(100), None, true),
             Plan::Snapshot { .. }
         ));
         assert!(matches!(
-            plan(99, Some(100), Some(&slot)),
+            plan(700, Some(100), Some(&slot), true),
+            Plan::Snapshot { .. }
+        ));
+        // an incomplete snapshot is taken again
+        assert!(matches!(
+            plan(50, Some(100), None, false),
+            Plan::Snapshot { .. }
+        ));
+        assert!(matches!(
+            plan(99, Some(100), Some(&lost), false),
+            Plan::Snapshot { .. }
+        ));
+        assert!(matches!(
+            plan(100, None, Some(&slot), false),
+            Plan::Snapshot { .. }
+        ));
+        assert!(matches!(
+            plan(99, Some(100), Some(&slot), false),
             Plan::Snapshot { .. }
         ));
         assert_eq!(
-            plan(100, Some(100), Some(&slot)),
+            plan(100, Some(100), Some(&slot), false),
             Plan::Stream { from: 100 }
         );
         assert_eq!(
-            plan(700, Some(100), Some(&slot)),
+            plan(700, Some(100), Some(&slot), false),
             Plan::Stream { from: 700 }
         );
     }

@@ -22,8 +22,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::catalog::PgType;
-use crate::change::{format_unscaled, Value};
+use crossdock_change::catalog::PgType;
+use crossdock_change::event::{format_unscaled, Value};
 
 /// Settings every crossdock session to PostgreSQL starts with, so text
 /// values come in the one format [`decode`] reads.
@@ -414,8 +414,8 @@ mod tests {
 
     #[test]
     fn numeric_values_build_exact_decimal_columns() {
-        use crate::change::build_column;
         use arrow::array::AsArray;
+        use crossdock_change::event::build_column;
         let vals = [
             decode_numeric("1234567890123456789012345678.1234567891").unwrap(),
             decode_numeric("-0.5").unwrap(),

@@ -22,9 +22,12 @@ use tokio_postgres::Client;
 
 use super::query_rows;
 use super::text::{self, canonical, ident, quote};
-use crate::catalog::TableDef;
-use crate::change::Value;
 use crate::error::{IngestError, Result};
+use crossdock_change::catalog::TableDef;
+use crossdock_change::event::Value;
+use crossdock_warehouse::{Warehouse, WarehouseError};
+
+use super::PgUrl;
 
 /// A primary key, as the canonical texts of its columns.
 pub type RowKey = Vec<String>;
@@ -105,7 +108,7 @@ fn digest_rows(def: &TableDef, rows: impl IntoIterator<Item = Vec<Value>>) -> Re
     for row in rows {
         let key = key_of(def, &row);
         if out.rows.insert(key.clone(), row_hash(&row)).is_some() {
-            return Err(IngestError::Postgres {
+            return Err(IngestError::Decode {
                 message: format!("{}: key {key:?} appears twice", def.name),
             });
         }
@@ -122,14 +125,9 @@ fn decode_rows(def: &TableDef, rows: Vec<Vec<Option<String>>>) -> Result<Vec<Vec
                 .zip(r)
                 .map(|(c, v)| match v {
                     None => Ok(Value::Null),
-                    Some(s) => {
-                        text::decode(c.pg_type, &s).map_err(|reason| IngestError::Postgres {
-                            message: format!(
-                                "{}.{}: cannot decode {s:?}: {reason}",
-                                def.name, c.name
-                            ),
-                        })
-                    }
+                    Some(s) => text::decode(c.pg_type, &s).map_err(|reason| IngestError::Decode {
+                        message: format!("{}.{}: cannot decode {s:?}: {reason}", def.name, c.name),
+                    }),
                 })
                 .collect()
         })
@@ -139,20 +137,15 @@ fn decode_rows(def: &TableDef, rows: Vec<Vec<Option<String>>>) -> Result<Vec<Vec
 /// Catalog columns PostgreSQL no longer has (dropped there: the warehouse
 /// keeps them, NULL from then on). They are left out of the comparison.
 pub async fn absent_columns(client: &Client, def: &TableDef) -> Result<Vec<usize>> {
-    let present: std::collections::HashSet<String> = query_rows(
-        client,
-        &format!(
-            "SELECT attname FROM pg_attribute WHERE attrelid = {}::regclass \
-               AND attnum > 0 AND NOT attisdropped",
-            quote(&ident(&def.name))
-        ),
-    )
-    .await?
-    .into_iter()
-    .filter_map(|r| r.into_iter().next().flatten())
-    .collect();
+    let columns = super::database_columns(client, &[def.name.as_str()]).await?;
+    let present: std::collections::HashSet<&str> = columns
+        .get(&def.name)
+        .into_iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
     Ok((0..def.columns.len())
-        .filter(|i| !present.contains(&def.columns[*i].name))
+        .filter(|i| !present.contains(def.columns[*i].name.as_str()))
         .collect())
 }
 
@@ -248,7 +241,7 @@ pub fn key_predicate(def: &TableDef, key: &RowKey) -> String {
         .map(|(k, v)| {
             let c = &def.columns[*k];
             match c.pg_type {
-                crate::catalog::PgType::Int4 | crate::catalog::PgType::Int8 => {
+                crossdock_change::PgType::Int4 | crossdock_change::PgType::Int8 => {
                     format!("{} = {v}", c.name)
                 }
                 _ => format!("{} = {}", c.name, quote(v)),
@@ -282,7 +275,7 @@ fn value_at(col: &dyn Array, i: usize) -> Result<Value> {
         DataType::LargeBinary => Value::Bytes(col.as_binary::<i64>().value(i).to_vec()),
         DataType::BinaryView => Value::Bytes(col.as_binary_view().value(i).to_vec()),
         other => {
-            return Err(IngestError::Postgres {
+            return Err(IngestError::Decode {
                 message: format!("verify: unexpected Arrow type {other}"),
             })
         }
@@ -297,13 +290,14 @@ pub fn rows_of_batches(def: &TableDef, batches: &[RecordBatch]) -> Result<Vec<Ve
             .columns
             .iter()
             .map(|c| {
-                b.column_by_name(&c.name)
-                    .ok_or_else(|| IngestError::UnknownColumn {
+                b.column_by_name(&c.name).ok_or_else(|| {
+                    crossdock_change::ChangeError::UnknownColumn {
                         table: def.name.clone(),
                         column: c.name.clone(),
-                    })
+                    }
+                })
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         for i in 0..b.num_rows() {
             out.push(
                 cols.iter()
@@ -402,8 +396,8 @@ fn shown(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::change::{Change, ChangeBatchBuilder, Op, Transaction};
+    use crossdock_change::catalog::Catalog;
+    use crossdock_change::event::{Change, ChangeBatchBuilder, Op, Transaction};
 
     #[test]
     fn digests_compare_by_value() {
@@ -450,4 +444,132 @@ mod tests {
         assert!(text.contains("factor") && text.contains("0.051"), "{text}");
         assert_eq!(key_predicate(&def, &vec!["7".into()]), "id = 7");
     }
+}
+
+/// Compares every table of `tables` in PostgreSQL (inside one
+/// repeatable-read transaction) with the warehouse's current state, row by
+/// row. Returns the report (one line per table, the first `max_listed` keys
+/// per kind of difference, with the columns that differ) and how many
+/// tables differ.
+pub async fn compare_warehouse(
+    warehouse: &Warehouse,
+    url: &PgUrl,
+    tables: &[std::sync::Arc<TableDef>],
+    max_listed: usize,
+) -> Result<(String, usize)> {
+    let client = url.connect().await?;
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(|e| {
+            super::statement_error(
+                "verify: BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                &e,
+            )
+        })?;
+    // columns added in PostgreSQL after the DDL are compared too
+    let tables = super::widen_from_database(&client, tables).await?;
+    let ctx = warehouse.session().await?;
+    let mut report = String::new();
+    let mut differing = 0;
+    for def in &tables {
+        {
+            let frame = ctx
+                .table(def.name.as_str())
+                .await
+                .map_err(|e| query_error(&def.name, e))?;
+            let schema = frame.schema();
+            let lacking: Vec<&str> = def
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .filter(|c| schema.field_with_unqualified_name(c).is_err())
+                .collect();
+            if !lacking.is_empty() {
+                differing += 1;
+                report.push_str(&format!(
+                    "{:<32} columns in PostgreSQL, not yet in the warehouse: {}\n",
+                    def.name,
+                    lacking.join(", ")
+                ));
+                continue;
+            }
+        }
+        let source = source_digest(&client, def, 50_000).await?;
+        let cols: Vec<&str> = def.columns.iter().map(|c| c.name.as_str()).collect();
+        let sql = format!("SELECT {} FROM {}", cols.join(", "), def.name);
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| query_error(&sql, e))?
+            .collect()
+            .await
+            .map_err(|e| query_error(&sql, e))?;
+        let absent = absent_columns(&client, def).await?;
+        let wh = batches_digest(def, &batches, &absent)?;
+        let diff = compare(&source, &wh, max_listed);
+        if diff.is_equal() {
+            report.push_str(&format!(
+                "{:<32} {:>9} rows  equal\n",
+                def.name, diff.source_rows
+            ));
+            continue;
+        }
+        differing += 1;
+        report.push_str(&describe(&diff));
+        for key in &diff.different {
+            let pg = source_row(&client, def, key).await?;
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {}",
+                cols.join(", "),
+                def.name,
+                key_predicate(def, key)
+            );
+            let batches = ctx
+                .sql(&sql)
+                .await
+                .map_err(|e| query_error(&sql, e))?
+                .collect()
+                .await
+                .map_err(|e| query_error(&sql, e))?;
+            let wh = rows_of_batches(def, &batches)?;
+            if let (Some(pg), Some(mut wh)) = (pg, wh.into_iter().next()) {
+                for i in &absent {
+                    wh[*i] = Value::Null;
+                }
+                report.push_str(&format!(
+                    "    key {}: {}\n",
+                    key.join(","),
+                    describe_difference(def, &pg, &wh)
+                ));
+            }
+        }
+    }
+    let _ = client.batch_execute("COMMIT").await;
+    Ok((report.trim_end().to_string(), differing))
+}
+
+fn query_error(sql: &str, e: datafusion::error::DataFusionError) -> IngestError {
+    IngestError::Warehouse(Box::new(WarehouseError::Query {
+        query: sql.to_string(),
+        source: e,
+    }))
+}
+
+fn describe(d: &TableDiff) -> String {
+    let mut s = format!(
+        "{:<32} {:>9} rows in PostgreSQL, {} in the warehouse: {} missing, {} extra, {} different\n",
+        d.table, d.source_rows, d.warehouse_rows, d.missing_count, d.extra_count, d.different_count
+    );
+    let keys = |ks: &[Vec<String>]| ks.iter().map(|k| k.join(",")).collect::<Vec<_>>().join(" ");
+    if !d.missing.is_empty() {
+        s.push_str(&format!(
+            "    missing in the warehouse: {}\n",
+            keys(&d.missing)
+        ));
+    }
+    if !d.extra.is_empty() {
+        s.push_str(&format!("    not in PostgreSQL: {}\n", keys(&d.extra)));
+    }
+    s
 }

@@ -22,9 +22,9 @@ use tokio_postgres::Client;
 
 use super::text::{ident, literal};
 use super::PgContext;
-use crate::catalog::TableDef;
-use crate::change::{Op, Transaction};
 use crate::error::{IngestError, Result};
+use crossdock_change::catalog::TableDef;
+use crossdock_change::event::{Op, Transaction};
 
 /// Rows per multi-row `INSERT`.
 const INSERT_ROWS: usize = 500;
@@ -35,16 +35,17 @@ pub struct PgWriter {
 }
 
 fn value_error(table: &TableDef, column: &str, position: u64, reason: String) -> IngestError {
-    IngestError::ValueOutOfRange {
+    crossdock_change::ChangeError::ValueOutOfRange {
         table: table.name.clone(),
         column: column.to_string(),
         position,
         value: String::new(),
         reason,
     }
+    .into()
 }
 
-fn key_predicate(def: &TableDef, row: &[crate::change::Value], position: u64) -> Result<String> {
+fn key_predicate(def: &TableDef, row: &[crossdock_change::Value], position: u64) -> Result<String> {
     let mut parts = Vec::with_capacity(def.primary_key.len());
     for &k in &def.primary_key {
         let c = &def.columns[k];
@@ -80,12 +81,13 @@ pub fn transaction_sql(tx: &Transaction) -> Result<String> {
                 {
                     let row = &changes[i].row;
                     if row.len() != def.columns.len() {
-                        return Err(IngestError::RowShape {
+                        return Err(crossdock_change::ChangeError::RowShape {
                             table: def.name.clone(),
                             position: tx.position,
                             expected: def.columns.len(),
                             found: row.len(),
-                        });
+                        }
+                        .into());
                     }
                     if n > 0 {
                         sql.push_str(", ");
@@ -174,8 +176,8 @@ impl PgWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::change::{Change, Value};
+    use crossdock_change::catalog::Catalog;
+    use crossdock_change::event::{Change, Value};
 
     #[test]
     fn one_script_per_transaction() {

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Decimal128Type, Int32Type, Int64Type};
-use crossdock_ingest::{Catalog, Change, ChangeBatch, ChangeBatchBuilder, Op, Transaction, Value};
+use crossdock_change::{Catalog, Change, ChangeBatch, ChangeBatchBuilder, Op, Transaction, Value};
 use crossdock_warehouse::{ApplyOptions, FailPoint, Warehouse, WarehouseError};
 use rust_decimal::Decimal;
 
@@ -256,4 +256,95 @@ async fn an_empty_warehouse_answers_queries() {
     let report = w.kpis(&Default::default()).await.unwrap();
     assert!(report.rows.is_empty());
     assert_eq!(report.as_of_us, None);
+}
+
+/// Only "there is no checkpoint table yet" means position 0. A checkpoint
+/// log that cannot be read is an error naming it — a 0 would make a source
+/// take a new snapshot without truncating (ghost rows) or apply changes
+/// twice — and nothing is written meanwhile.
+#[tokio::test]
+async fn an_unreadable_checkpoint_table_is_an_error_not_position_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Warehouse::open(dir.path().to_str().unwrap()).unwrap();
+    assert_eq!(w.resume_position().await.unwrap(), 0, "new warehouse");
+    let mut a = w.applier(ApplyOptions::default());
+    a.apply(&batch(vec![(10, vec![uom(Op::Insert, 1, "Units", "1")])]))
+        .await
+        .unwrap();
+    a.apply(&batch(vec![(20, vec![uom(Op::Insert, 2, "Dozens", "12")])]))
+        .await
+        .unwrap();
+    assert_eq!(w.resume_position().await.unwrap(), 20);
+    let log = dir.path().join("_crossdock/checkpoints/_delta_log");
+    let mut commits: Vec<_> = std::fs::read_dir(&log)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    commits.sort();
+    let newest = commits.last().unwrap();
+    std::fs::write(newest, "this is not a Delta commit\n").unwrap();
+    let e = w.resume_position().await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            WarehouseError::Checkpoint { .. } | WarehouseError::Delta { .. }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("checkpoints"), "{e}");
+    // the data is untouched: both rows still there
+    assert_eq!(uoms(&w).await.len(), 2);
+
+    // a checkpoint log that is not a directory is corrupt, not "empty"
+    std::fs::remove_dir_all(&log).unwrap();
+    std::fs::write(&log, "").unwrap();
+    let e = w.resume_position().await.unwrap_err();
+    assert!(matches!(e, WarehouseError::Corrupt { .. }), "{e:?}");
+}
+
+/// The naive side-file mode (test hooks) reads its position file: missing
+/// means 0, garbage is an error rather than 0.
+#[tokio::test]
+async fn an_unparsable_position_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Warehouse::open(dir.path().to_str().unwrap()).unwrap();
+    let naive = ApplyOptions {
+        checkpoint_in_commit: false,
+        ..ApplyOptions::default()
+    };
+    assert_eq!(w.resume_position_with(&naive).await.unwrap(), 0);
+    let mut a = w.applier(naive.clone());
+    a.apply(&batch(vec![(10, vec![uom(Op::Insert, 1, "Units", "1")])]))
+        .await
+        .unwrap();
+    assert_eq!(w.resume_position_with(&naive).await.unwrap(), 10);
+    let file = dir.path().join("_crossdock/positions/checkpoints");
+    std::fs::write(&file, "ten").unwrap();
+    let e = w.resume_position_with(&naive).await.unwrap_err();
+    assert!(matches!(e, WarehouseError::Corrupt { .. }), "{e:?}");
+    assert!(e.to_string().contains("ten"), "{e}");
+}
+
+/// Corrupt settings are reported with their path, never replaced by defaults.
+#[tokio::test]
+async fn corrupt_settings_are_an_error_not_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Warehouse::open(dir.path().to_str().unwrap()).unwrap();
+    std::fs::create_dir_all(dir.path().join("_crossdock")).unwrap();
+    std::fs::write(dir.path().join("_crossdock/settings.json"), "{ nope").unwrap();
+    let e = w.settings().unwrap_err();
+    assert!(matches!(e, WarehouseError::Corrupt { .. }), "{e:?}");
+    assert!(e.to_string().contains("settings.json"), "{e}");
+}
+
+/// Commands that only read refuse a folder that holds no warehouse, and do
+/// not create it.
+#[test]
+fn reading_a_folder_without_a_warehouse_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo-dir");
+    let e = Warehouse::open_existing(typo.to_str().unwrap()).unwrap_err();
+    assert!(matches!(e, WarehouseError::NotAWarehouse { .. }), "{e:?}");
+    assert!(!typo.exists());
 }

@@ -6,7 +6,7 @@ use rand::Rng;
 
 use super::model::*;
 use super::{day_of, Ev, World};
-use crate::change::Value;
+use crossdock_change::event::Value;
 
 /// One line of an invoice to create.
 pub(super) struct InvSpec {

@@ -6,7 +6,7 @@ use rand::Rng;
 use super::model::*;
 use super::names::{self, FAMILIES};
 use super::{date_of, Setup, World};
-use crate::change::Value;
+use crossdock_change::event::Value;
 
 /// ir_model_fields ids of the company-dependent fields written to ir_property.
 pub(super) const FIELD_STANDARD_PRICE: i64 = 2951;

@@ -20,7 +20,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use crate::catalog::{PgType, TableDef, UTC};
-use crate::error::{IngestError, Result};
+use crate::error::{ChangeError, Result};
 
 /// Position of a change in its source: a PostgreSQL LSN (the commit's), or a
 /// cursor for sources that have no LSN (the simulator numbers its
@@ -350,7 +350,7 @@ impl ChangeBatchBuilder {
     /// Adds a committed transaction. Positions must grow.
     pub fn push(&mut self, tx: &Transaction) -> Result<()> {
         if self.transactions > 0 && tx.position <= self.end_position {
-            return Err(IngestError::PositionNotIncreasing {
+            return Err(ChangeError::PositionNotIncreasing {
                 previous: self.end_position,
                 next: tx.position,
             });
@@ -358,7 +358,7 @@ impl ChangeBatchBuilder {
         for (seq, change) in tx.changes.iter().enumerate() {
             let name = &change.table.name;
             if change.op != Op::Truncate && change.row.len() != change.table.columns.len() {
-                return Err(IngestError::RowShape {
+                return Err(ChangeError::RowShape {
                     table: name.clone(),
                     position: tx.position,
                     expected: change.table.columns.len(),
@@ -371,7 +371,7 @@ impl ChangeBatchBuilder {
                 // definition, earlier rows get NULL in the new columns
                 if change.table.columns.len() > p.table.columns.len() {
                     if !change.table.extends(&p.table) {
-                        return Err(IngestError::Catalog {
+                        return Err(ChangeError::Catalog {
                             message: format!(
                                 "table {name}: at position {} its columns changed in a way \
                                  crossdock does not follow (only columns added at the end are)",
@@ -483,7 +483,7 @@ pub fn build_column<'a>(
     values: impl Iterator<Item = &'a Value>,
     positions: &[i64],
 ) -> Result<ArrayRef> {
-    let mismatch = |v: &Value, i: usize| IngestError::ValueType {
+    let mismatch = |v: &Value, i: usize| ChangeError::ValueType {
         table: table.to_string(),
         column: column.to_string(),
         position: positions.get(i).copied().unwrap_or_default() as u64,
@@ -510,7 +510,7 @@ pub fn build_column<'a>(
                 match v {
                     Value::Null => b.append_null(),
                     Value::Int(x) => b.append_value(i32::try_from(*x).map_err(|_| {
-                        IngestError::ValueOutOfRange {
+                        ChangeError::ValueOutOfRange {
                             table: table.to_string(),
                             column: column.to_string(),
                             position: positions.get(i).copied().unwrap_or_default() as u64,
@@ -549,7 +549,7 @@ pub fn build_column<'a>(
                     Value::Null => b.append_null(),
                     Value::Decimal(d) => {
                         let m = decimal_to_i128(*d, precision, scale).map_err(|reason| {
-                            IngestError::ValueOutOfRange {
+                            ChangeError::ValueOutOfRange {
                                 table: table.to_string(),
                                 column: column.to_string(),
                                 position: positions.get(i).copied().unwrap_or_default() as u64,
@@ -565,7 +565,7 @@ pub fn build_column<'a>(
                     } => {
                         let m =
                             rescale_i128(*unscaled, *from, precision, scale).map_err(|reason| {
-                                IngestError::ValueOutOfRange {
+                                ChangeError::ValueOutOfRange {
                                     table: table.to_string(),
                                     column: column.to_string(),
                                     position: positions.get(i).copied().unwrap_or_default() as u64,

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::change::{ChangeBatchBuilder, Op, Transaction, Value};
+use crossdock_change::event::{ChangeBatchBuilder, Op, Transaction, Value};
 
 fn config(seed: u64, days: u32, orders: u32) -> SimulatorConfig {
     SimulatorConfig {
@@ -27,7 +27,7 @@ fn run(cfg: SimulatorConfig) -> (Simulator, Vec<Transaction>) {
 type Rows = BTreeMap<Vec<i64>, Vec<Value>>;
 
 fn col(_sim: &Simulator, table: &str, name: &str) -> usize {
-    crate::catalog::Catalog::odoo17()
+    crossdock_change::Catalog::odoo17()
         .require(table)
         .unwrap()
         .require(name)
@@ -65,7 +65,7 @@ fn digest(txs: &[Transaction]) -> Vec<(u64, i64, i64, Vec<(String, Op, Vec<Value
 
 #[test]
 fn every_column_is_named() {
-    let (c, _) = super::db::Cols::new(crate::catalog::Catalog::odoo17()).unwrap();
+    let (c, _) = super::db::Cols::new(crossdock_change::Catalog::odoo17()).unwrap();
     let cov = c.coverage();
     assert_eq!(cov.len(), 27);
     for (t, named, n) in cov {
@@ -113,7 +113,7 @@ fn bad_config_is_refused() {
         ),
     ] {
         let err = Simulator::new(cfg).unwrap_err();
-        assert!(matches!(err, crate::IngestError::Simulator { .. }), "{err}");
+        assert!(matches!(err, crate::SimulatorError::Config { .. }), "{err}");
         assert!(err.to_string().contains(word), "{err}");
     }
 }
@@ -634,7 +634,7 @@ fn second_company_and_five_warehouses() {
 
 /// A diagnostic, not a check (compiled only with the `sim-diagnostics`
 /// feature, so CI has nothing skipped): prints volumes and KPIs.
-/// `SIM_DAYS=90 SIM_ORDERS=200 cargo test -p crossdock-ingest --features sim-diagnostics
+/// `SIM_DAYS=90 SIM_ORDERS=200 cargo test -p crossdock-simulator --features sim-diagnostics
 /// --lib simulator::tests::stats -- --nocapture`.
 #[cfg(feature = "sim-diagnostics")]
 #[test]
@@ -956,7 +956,7 @@ fn truth_and_rows_agree_mid_stream() {
 
 /// Prints the transactions that touch a table (with a non-NULL `SIM_COL`):
 /// `SIM_TABLE=stock_picking SIM_COL=backorder_id SIM_LIMIT=3
-/// cargo test -p crossdock-ingest --features sim-diagnostics --lib simulator::tests::dump -- --nocapture`.
+/// cargo test -p crossdock-simulator --features sim-diagnostics --lib tests::dump -- --nocapture`.
 /// A diagnostic, not a check: compiled only with the `sim-diagnostics` feature.
 #[cfg(feature = "sim-diagnostics")]
 #[test]

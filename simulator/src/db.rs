@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::catalog::{Catalog, TableDef};
-use crate::change::{Change, Op, Value};
 use crate::error::Result;
+use crossdock_change::catalog::{Catalog, TableDef};
+use crossdock_change::event::{Change, Op, Value};
 
 macro_rules! tables {
     ($( $field:ident : $Struct:ident = $table:literal [ $($col:ident),* $(,)? ] ;)*) => {

@@ -1,7 +1,7 @@
 //! The catalog of tracked Odoo tables: names, columns, PostgreSQL types,
 //! primary keys, and the Arrow types they become.
 //!
-//! The single source of truth is `ingest/sql/odoo17.sql`, crossdock's own DDL
+//! The single source of truth is `change/sql/odoo17.sql`, crossdock's own DDL
 //! for the Odoo 17 tables it tracks (written from the reference schema in
 //! `shared/odoo/schema.sql`). It is parsed once at start-up, so the simulator,
 //! the change-event schemas and the Delta tables can never disagree about a
@@ -28,7 +28,7 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use crate::error::{IngestError, Result};
+use crate::error::{ChangeError, Result};
 
 /// crossdock's DDL for the tracked Odoo 17 tables.
 pub const ODOO17_DDL: &str = include_str!("../sql/odoo17.sql");
@@ -204,12 +204,12 @@ impl TableDef {
             .collect();
         let mut pk = Vec::new();
         for k in primary_key {
-            pk.push(*index.get(*k).ok_or_else(|| IngestError::Catalog {
+            pk.push(*index.get(*k).ok_or_else(|| ChangeError::Catalog {
                 message: format!("table {name}: primary key column {k} is not a column"),
             })?);
         }
         if pk.is_empty() {
-            return Err(IngestError::Catalog {
+            return Err(ChangeError::Catalog {
                 message: format!("table {name} has no primary key"),
             });
         }
@@ -229,7 +229,7 @@ impl TableDef {
     /// Position of a column; an error naming the table and column otherwise.
     pub fn require(&self, name: &str) -> Result<usize> {
         self.column_index(name)
-            .ok_or_else(|| IngestError::UnknownColumn {
+            .ok_or_else(|| ChangeError::UnknownColumn {
                 table: self.name.clone(),
                 column: name.to_string(),
             })
@@ -363,7 +363,7 @@ impl Catalog {
                 .min()
                 .unwrap_or(rest_lower.len());
             let type_text = &rest_joined[..type_end];
-            let pg_type = PgType::parse(type_text).ok_or_else(|| IngestError::Catalog {
+            let pg_type = PgType::parse(type_text).ok_or_else(|| ChangeError::Catalog {
                 message: format!(
                     "line {}: table {tname}, column {name}: unsupported type {type_text:?}",
                     lineno + 1
@@ -379,7 +379,7 @@ impl Catalog {
             });
         }
         if let Some((name, _, _)) = current {
-            return Err(IngestError::Catalog {
+            return Err(ChangeError::Catalog {
                 message: format!("table {name}: CREATE TABLE is not closed"),
             });
         }
@@ -402,9 +402,9 @@ impl Catalog {
         self.by_name.get(name).map(|i| &self.tables[*i])
     }
 
-    /// A tracked table by name, or an [`IngestError::UnknownTable`].
+    /// A tracked table by name, or an [`ChangeError::UnknownTable`].
     pub fn require(&self, name: &str) -> Result<&Arc<TableDef>> {
-        self.table(name).ok_or_else(|| IngestError::UnknownTable {
+        self.table(name).ok_or_else(|| ChangeError::UnknownTable {
             table: name.to_string(),
         })
     }

@@ -6,7 +6,7 @@ use rand::Rng;
 
 use super::model::*;
 use super::{date_of, Ev, World};
-use crate::change::Value;
+use crossdock_change::event::Value;
 
 impl World {
     // ------------------------------------------------------------ demand

@@ -1,4 +1,32 @@
-//! A deterministic, Odoo-17-shaped wholesale distributor.
+//! # crossdock-simulator — a deterministic, Odoo-17-shaped wholesale distributor
+//!
+//! The demo's source and the tests' ground truth. It emits the
+//! [`Transaction`]s an Odoo 17 database would commit (the vocabulary of
+//! `crossdock-change`), and keeps its own record of what it did, so tests
+//! can check the warehouse's tables and KPIs against it:
+//!
+//! ```text
+//!  Simulator ──Transaction──► (crossdock-change) ChangeBatchBuilder ──► warehouse
+//!      └── ground_truth() ──► GroundTruth (KPIs from the simulator's own records)
+//! ```
+//!
+//! Only the command line (`crossdock demo`, `simulate`) and tests use it;
+//! no library crate of crossdock depends on it outside its tests.
+//!
+//! ```
+//! use crossdock_simulator::{Simulator, SimulatorConfig};
+//!
+//! let mut sim = Simulator::new(SimulatorConfig { days: 2, orders_per_day: 5, ..Default::default() })?;
+//! let mut transactions = 0;
+//! while let Some(_tx) = sim.next_transaction() {
+//!     transactions += 1;
+//! }
+//! assert!(transactions > 0);
+//! # Ok::<(), crossdock_simulator::SimulatorError>(())
+//! ```
+//!
+//! ## What it simulates
+//!
 //!
 //! The simulator plays a distributor that sells through five channels
 //! (crm_team "Field Sales", "Inside Sales", "eCommerce", "Marketplace",
@@ -40,6 +68,7 @@
 
 mod account;
 mod db;
+pub mod error;
 mod master;
 mod model;
 mod names;
@@ -51,6 +80,7 @@ mod truth;
 #[cfg(test)]
 mod tests;
 
+pub use error::{Result, SimulatorError};
 pub use truth::{percentile_nearest_rank, GroundTruth, KpiTruth};
 
 use std::collections::BTreeMap;
@@ -60,9 +90,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
-use crate::catalog::Catalog;
-use crate::change::{Transaction, Value};
-use crate::error::{IngestError, Result};
+use crossdock_change::catalog::Catalog;
+use crossdock_change::event::{Transaction, Value};
 
 use db::{Cols, Db};
 use model::*;
@@ -131,7 +160,7 @@ impl std::fmt::Debug for Simulator {
 impl Simulator {
     /// Checks the settings and prepares the run (nothing is generated yet).
     pub fn new(config: SimulatorConfig) -> Result<Simulator> {
-        let bad = |message: String| Err(IngestError::Simulator { message });
+        let bad = |message: String| Err(SimulatorError::Config { message });
         if config.days < 1 {
             return bad("days must be at least 1".into());
         }
@@ -428,7 +457,7 @@ impl World {
 
     /// Runs events until one commits a transaction; its changes, or `None`
     /// when the period is over.
-    fn step(&mut self) -> Option<Vec<crate::change::Change>> {
+    fn step(&mut self) -> Option<Vec<crossdock_change::Change>> {
         loop {
             let ((at, _), ev) = self.events.pop_first()?;
             if at >= self.end_us {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 
-use crate::change::Value;
+use crossdock_change::event::Value;
 
 pub(super) const SEC: i64 = 1_000_000;
 pub(super) const MIN: i64 = 60 * SEC;

@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::model::*;
 use super::{Ev, World};
-use crate::change::Value;
+use crossdock_change::event::Value;
 
 impl World {
     /// Forecast of (warehouse, product): on hand − open demand + incoming
