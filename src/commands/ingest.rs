@@ -157,7 +157,7 @@ fn print_event(event: Event<'_>, bar: &mut Option<ProgressBar>) {
                 String::new()
             };
             eprintln!(
-                "{error}{again}; trying again in {:.1} s",
+                "{error}{again}; reconnecting in {:.1} s",
                 wait.as_secs_f64()
             );
         }
