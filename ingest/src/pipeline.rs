@@ -39,7 +39,7 @@
 //! The pipeline prints nothing: it reports [`Event`]s to the caller (the
 //! command line shows them).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -395,7 +395,7 @@ async fn session(
     url: &PgUrl,
     options: &PipelineOptions,
     resnapshot: &mut bool,
-    record_path: &PathBuf,
+    record_path: &Path,
     stop: &AtomicBool,
     batcher: &mut Batcher,
     events: &mut dyn FnMut(Event<'_>),

@@ -1,21 +1,24 @@
 //! # crossdock-warehouse — the analytical copy of Odoo, in Delta Lake
 //!
-//! This crate owns storage. Sources (the `crossdock-ingest` crate) hand it
-//! [`ChangeBatch`]es; it applies them to Delta tables under one root, exactly
-//! once, and answers queries over them with DataFusion.
+//! This crate owns storage. Sources (the `crossdock-ingest` pipeline, the
+//! simulator) hand it [`ChangeBatch`]es — the vocabulary of the
+//! `crossdock-change` crate — and it applies them to Delta tables under one
+//! root, exactly once, and answers queries over them with DataFusion.
 //!
 //! ```text
 //!  ingest ──ChangeBatch──► Applier ──► changes/<table>   (append-only change log)
 //!                            │   └──► current/<table>   (one row per key, MERGE)
 //!                            └──────► _crossdock/checkpoints (source position, times)
 //!
+//!  Warehouse::current_state(t) ── the one reader of current state
 //!  Warehouse::session() ── DataFusion, current tables registered by Odoo name
 //!  Warehouse::kpis()    ── kpis/*.sql over that session ──► KpiReport
 //! ```
 //!
 //! Modules, in the order data flows through them:
 //!
-//! - [`layout`]: where each table lives under the root (a path or URL);
+//! - [`layout`]: where everything lives under the root (a path or URL) —
+//!   the one module that names a path there;
 //! - [`schema`]: the Arrow schemas of change logs and current-state tables,
 //!   and the derived `<col>_en_us` columns of translated names;
 //! - [`apply`]: validation, reduction to the last change per key, the MERGE,

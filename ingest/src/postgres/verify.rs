@@ -393,59 +393,6 @@ fn shown(v: &Value) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crossdock_change::catalog::Catalog;
-    use crossdock_change::event::{Change, ChangeBatchBuilder, Op, Transaction};
-
-    #[test]
-    fn digests_compare_by_value() {
-        let def = Catalog::odoo17().require("uom_uom").unwrap().clone();
-        let mut row = vec![Value::Null; def.columns.len()];
-        row[0] = Value::Int(1);
-        row[def.require("factor").unwrap()] = Value::Numeric {
-            unscaled: 50,
-            scale: 3,
-        };
-        row[def.require("name").unwrap()] = Value::from("{}");
-        // through Arrow, as the warehouse would hold it (Decimal128 at scale 10)
-        let mut b = ChangeBatchBuilder::new();
-        b.push(&Transaction {
-            xid: 1,
-            position: 1,
-            commit_ts: 0,
-            changes: vec![Change {
-                table: def.clone(),
-                op: Op::Insert,
-                row: row.clone(),
-            }],
-        })
-        .unwrap();
-        let batch = b.finish().unwrap().tables.remove(0).batch;
-        let wh = batches_digest(&def, &[batch], &[]).unwrap();
-        let src = digest_rows(&def, vec![row.clone()]).unwrap();
-        assert!(compare(&src, &wh, 5).is_equal());
-        let mut changed = row.clone();
-        changed[def.require("factor").unwrap()] = Value::Numeric {
-            unscaled: 51,
-            scale: 3,
-        };
-        let mut other = row.clone();
-        other[0] = Value::Int(2);
-        let src2 = digest_rows(&def, vec![changed.clone(), other]).unwrap();
-        let d = compare(&src2, &wh, 5);
-        assert_eq!(
-            (d.different_count, d.missing_count, d.extra_count),
-            (1, 1, 0)
-        );
-        assert_eq!(d.missing, vec![vec!["2".to_string()]]);
-        let text = describe_difference(&def, &changed, &row);
-        assert!(text.contains("factor") && text.contains("0.051"), "{text}");
-        assert_eq!(key_predicate(&def, &vec!["7".into()]), "id = 7");
-    }
-}
-
 /// Compares every table of `tables` in PostgreSQL (inside one
 /// repeatable-read transaction) with the warehouse's current state, row by
 /// row. Returns the report (one line per table, the first `max_listed` keys
@@ -572,4 +519,57 @@ fn describe(d: &TableDiff) -> String {
         s.push_str(&format!("    not in PostgreSQL: {}\n", keys(&d.extra)));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossdock_change::catalog::Catalog;
+    use crossdock_change::event::{Change, ChangeBatchBuilder, Op, Transaction};
+
+    #[test]
+    fn digests_compare_by_value() {
+        let def = Catalog::odoo17().require("uom_uom").unwrap().clone();
+        let mut row = vec![Value::Null; def.columns.len()];
+        row[0] = Value::Int(1);
+        row[def.require("factor").unwrap()] = Value::Numeric {
+            unscaled: 50,
+            scale: 3,
+        };
+        row[def.require("name").unwrap()] = Value::from("{}");
+        // through Arrow, as the warehouse would hold it (Decimal128 at scale 10)
+        let mut b = ChangeBatchBuilder::new();
+        b.push(&Transaction {
+            xid: 1,
+            position: 1,
+            commit_ts: 0,
+            changes: vec![Change {
+                table: def.clone(),
+                op: Op::Insert,
+                row: row.clone(),
+            }],
+        })
+        .unwrap();
+        let batch = b.finish().unwrap().tables.remove(0).batch;
+        let wh = batches_digest(&def, &[batch], &[]).unwrap();
+        let src = digest_rows(&def, vec![row.clone()]).unwrap();
+        assert!(compare(&src, &wh, 5).is_equal());
+        let mut changed = row.clone();
+        changed[def.require("factor").unwrap()] = Value::Numeric {
+            unscaled: 51,
+            scale: 3,
+        };
+        let mut other = row.clone();
+        other[0] = Value::Int(2);
+        let src2 = digest_rows(&def, vec![changed.clone(), other]).unwrap();
+        let d = compare(&src2, &wh, 5);
+        assert_eq!(
+            (d.different_count, d.missing_count, d.extra_count),
+            (1, 1, 0)
+        );
+        assert_eq!(d.missing, vec![vec!["2".to_string()]]);
+        let text = describe_difference(&def, &changed, &row);
+        assert!(text.contains("factor") && text.contains("0.051"), "{text}");
+        assert_eq!(key_predicate(&def, &vec!["7".into()]), "id = 7");
+    }
 }
