@@ -10,6 +10,10 @@
 //! | `verify`   | compare PostgreSQL's tables with the warehouse  | `commands/verify.rs`   |
 //! | `user`     | users, roles, companies and API tokens          | `commands/user.rs`     |
 
+// The doc comments of the argument structs are clap's --help text, written
+// for people at a terminal (`<data>`, `<id>`), not rustdoc HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod commands;
 mod output;
 
