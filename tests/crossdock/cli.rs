@@ -301,3 +301,46 @@ fn reading_commands_refuse_a_folder_without_a_warehouse() {
         assert!(!typo.exists(), "{args:?} created the folder");
     }
 }
+
+/// The crate graph drawn in docs/architecture.md ("The crates") is the one
+/// the Cargo.toml files declare: each row's "depends on (of ours)" equals
+/// the crate's `[dependencies]` on crossdock crates.
+#[test]
+fn the_documented_crate_graph_matches_the_manifests() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/architecture.md")).unwrap();
+    let mut rows = 0;
+    for line in doc.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // | `dir/` (`crossdock-x`) | holds | depends on |
+        let (first, deps) = (cells[1], cells[cells.len() - 2]);
+        let documented: std::collections::BTreeSet<String> = deps
+            .split(',')
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty() && d != "–")
+            .collect();
+        for dir in first
+            .split('`')
+            .filter(|p| p.ends_with('/') && !p.contains(' '))
+        {
+            let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml"))
+                .unwrap_or_else(|e| panic!("{dir}Cargo.toml: {e}"));
+            let section = manifest
+                .split("\n[")
+                .find(|s| s.starts_with("dependencies]"))
+                .unwrap_or("");
+            let declared: std::collections::BTreeSet<String> = section
+                .lines()
+                .filter_map(|l| l.strip_prefix("crossdock-"))
+                .filter_map(|l| l.split(['.', ' ', '=']).next())
+                .map(str::to_string)
+                .collect();
+            assert_eq!(
+                documented, declared,
+                "docs/architecture.md says {dir} depends on {documented:?}, its Cargo.toml on {declared:?}"
+            );
+            rows += 1;
+        }
+    }
+    assert!(rows >= 8, "the crate table was not found ({rows} rows)");
+}
