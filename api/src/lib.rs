@@ -83,6 +83,7 @@ mod html;
 pub mod openapi;
 mod params;
 mod routes;
+pub mod visibility;
 
 use std::future::Future;
 use std::net::SocketAddr;
