@@ -41,23 +41,9 @@ pub struct Health {
     pub as_of_us: Option<i64>,
 }
 
-/// `GET /api/freshness`: the warehouse's lag behind its source.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct Freshness {
-    /// Batches applied so far.
-    pub batches: i64,
-    /// Source position of the latest batch.
-    pub position: Option<i64>,
-    /// Source commit time of the newest change applied, µs.
-    pub source_commit_us: Option<i64>,
-    /// When that batch became queryable, µs.
-    pub applied_at_us: Option<i64>,
-    /// applied − source commit, µs.
-    pub lag_us: Option<i64>,
-    /// now − applied, µs.
-    pub since_last_apply_us: Option<i64>,
-}
+/// `GET /api/freshness`: the warehouse's own type, its schema derived
+/// (crossdock-warehouse's `openapi` feature).
+pub use crossdock_warehouse::freshness::Freshness;
 
 /// One group of a KPI report: `group` and every field of the warehouse's
 /// KPI registry (`crossdock_warehouse::kpi::REGISTRY`), its schema derived
@@ -169,22 +155,9 @@ pub struct KpiDefinition {
     pub sections: BTreeMap<String, String>,
 }
 
-/// A role.
-#[derive(ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum Role {
-    /// Every KPI, margins included.
-    Executive,
-    /// Service levels, stock, demand.
-    Planner,
-    /// Customer service: service levels.
-    Service,
-    /// Service levels and costs.
-    Procurement,
-    /// Everything, every company, users.
-    Admin,
-}
+/// A role: crossdock-access's own type, its schema derived (that crate's
+/// `openapi` feature).
+pub use crossdock_access::Role;
 
 /// `GET /api/me`.
 #[derive(ToSchema)]

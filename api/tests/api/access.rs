@@ -359,7 +359,7 @@ async fn the_openapi_document_describes_every_json_route_and_the_bearer_scheme()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_openapi_kpi_row_is_the_registry() {
+async fn the_openapi_kpi_row_is_the_registry_and_role_and_freshness_are_the_real_types() {
     let a = Call::new(Method::GET, "/api/openapi.json", Auth::None)
         .send()
         .await;
@@ -390,4 +390,23 @@ async fn the_openapi_kpi_row_is_the_registry() {
             assert!(p["pattern"].is_string(), "{}: money has a pattern", f.name);
         }
     }
+    // Role: the access crate's enum, lowercase.
+    let roles: BTreeSet<String> = schemas["Role"]["enum"]
+        .as_array()
+        .expect("Role is an enum")
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        roles,
+        Role::ALL.iter().map(|r| r.as_str().to_string()).collect()
+    );
+    // Freshness: the warehouse's struct, field for field.
+    let fresh = serde_json::to_value(fixture().warehouse.freshness().await.unwrap()).unwrap();
+    let keys: BTreeSet<&String> = schemas["Freshness"]["properties"]
+        .as_object()
+        .expect("Freshness has properties")
+        .keys()
+        .collect();
+    assert_eq!(keys, fresh.as_object().unwrap().keys().collect());
 }
