@@ -1,6 +1,6 @@
 //! Rendering KPI reports as an aligned table or CSV.
 
-use crossdock_warehouse::kpi::{KpiReport, KpiRow};
+use crossdock_warehouse::kpi::{self, KpiReport, KpiRow};
 use rust_decimal::Decimal;
 
 fn pct(v: Option<f64>) -> String {
@@ -45,20 +45,25 @@ const COLUMNS: [&str; 12] = [
 ];
 
 fn cells(row: &KpiRow) -> Vec<String> {
-    let v = &row.values;
+    let count = |f: &str| {
+        row.int(f)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let amount = |f: &str| row.decimal(f).map(money).unwrap_or_else(|| "-".into());
     vec![
-        v.lines_shipped.to_string(),
-        pct(v.line_fill_rate),
-        pct(v.unit_fill_rate),
-        pct(v.otif),
-        days(v.cycle_p50_days),
-        days(v.cycle_p90_days),
-        money(v.revenue),
-        pct(v.margin_pct),
-        money(v.leak_over_discount),
-        money(v.leak_below_pricelist),
-        money(v.leak_below_cost),
-        v.orders_due.to_string(),
+        count("lines_shipped"),
+        pct(row.float("line_fill_rate")),
+        pct(row.float("unit_fill_rate")),
+        pct(row.float("otif")),
+        days(row.float("cycle_p50_days")),
+        days(row.float("cycle_p90_days")),
+        amount("revenue"),
+        pct(row.float("margin_pct")),
+        amount("leak_over_discount"),
+        amount("leak_below_pricelist"),
+        amount("leak_below_cost"),
+        count("orders_due"),
     ]
 }
 
@@ -124,68 +129,21 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// CSV with a header; numbers unrounded, money exact.
+/// CSV with a header: the dimensions, then every KPI field of the
+/// registry (`crossdock_warehouse::kpi::REGISTRY`), in its order; numbers
+/// unrounded, money exact, null as an empty field.
 pub fn csv(report: &KpiReport) -> String {
     let mut header: Vec<String> = report.by.clone();
-    header.extend(
-        [
-            "lines_shipped",
-            "lines_filled",
-            "line_fill_rate",
-            "units_ordered_shipped",
-            "units_first_shipment",
-            "unit_fill_rate",
-            "orders_due",
-            "orders_otif",
-            "otif",
-            "orders_delivered",
-            "cycle_p50_days",
-            "cycle_p90_days",
-            "revenue",
-            "cost",
-            "gross_margin",
-            "margin_pct",
-            "leak_over_discount",
-            "leak_below_pricelist",
-            "leak_below_cost",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
+    header.extend(kpi::fields().map(|f| f.name.to_string()));
     let mut out = header.join(",");
     out.push('\n');
     for r in &report.rows {
-        let v = &r.values;
         let mut fields: Vec<String> = report
             .by
             .iter()
             .map(|d| csv_field(r.group.get(d).map(String::as_str).unwrap_or("")))
             .collect();
-        fields.extend([
-            v.lines_shipped.to_string(),
-            v.lines_filled.to_string(),
-            opt(&v.line_fill_rate),
-            opt(&v.units_ordered_shipped),
-            opt(&v.units_first_shipment),
-            opt(&v.unit_fill_rate),
-            v.orders_due.to_string(),
-            v.orders_otif.to_string(),
-            opt(&v.otif),
-            v.orders_delivered.to_string(),
-            opt(&v.cycle_p50_days),
-            opt(&v.cycle_p90_days),
-            v.revenue.to_string(),
-            v.cost.to_string(),
-            v.gross_margin.to_string(),
-            opt(&v.margin_pct),
-            v.leak_over_discount.to_string(),
-            v.leak_below_pricelist.to_string(),
-            v.leak_below_cost.to_string(),
-        ]);
+        fields.extend(r.values.iter().map(|(_, v)| csv_field(&v.to_string())));
         out.push_str(&fields.join(","));
         out.push('\n');
     }

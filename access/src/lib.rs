@@ -28,7 +28,7 @@
 //!     password: "a long passphrase".into(),
 //! })?;
 //! let ana = store.verify_password("ana", "a long passphrase")?.expect("right password");
-//! assert!(!Visibility::of(&ana.roles).sees_field("gross_margin"));
+//! assert!(!Visibility::of(&ana.roles).sees(crossdock_access::FieldClass::Margin));
 //! # Ok(()) }
 //! ```
 

@@ -9,6 +9,7 @@ use crate::error::{AccessError, Result};
 
 /// A role. A user has one or more; their rights are the union of their roles'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Executives: every KPI, margins included.

@@ -1,14 +1,16 @@
-//! Field visibility: which role may see which KPI fields — one declarative
-//! matrix ([`MATRIX`]), a classification of every KPI field
-//! ([`KPI_FIELDS`]) and of every KPI ([`KPI_CLASSES`]), and the function
-//! that removes what a user may not see from a KPI report
-//! ([`Visibility::filter_kpi_report`]).
+//! Field visibility: which role may see which class of KPI fields — one
+//! declarative matrix ([`MATRIX`]) — and the functions that remove what a
+//! user may not see from a KPI report ([`Visibility::filter_kpi_report`]).
+//!
+//! This crate knows the classes, not the fields: which field (and which
+//! KPI) belongs to which class is declared once, in the warehouse's KPI
+//! registry (`crossdock_warehouse::kpi::REGISTRY`), and crossdock-api joins
+//! the two (`crossdock_api::visibility`), so that this crate depends on
+//! nothing else of crossdock.
 //!
 //! Fields a role may not see are removed from the JSON (absent, not blanked
-//! or nulled). Anything not classified here is removed too: a new KPI field
-//! stays invisible until someone classifies it (and the test of the api
-//! crate that compares [`KPI_FIELDS`] with the warehouse's `KpiValues`
-//! fails until they do).
+//! or nulled). Anything the classifier does not know is removed too: a new
+//! KPI field stays invisible until it has a class.
 
 use std::collections::BTreeSet;
 
@@ -54,7 +56,8 @@ impl FieldClass {
         }
     }
 
-    fn description(self) -> &'static str {
+    /// One line for people (`docs/security.md`).
+    pub fn description(self) -> &'static str {
         match self {
             FieldClass::Service => {
                 "service levels: fill rates, OTIF, cycle times, line / unit / order counts"
@@ -77,44 +80,6 @@ pub const MATRIX: &[(Role, &[FieldClass])] = &[
     (Role::Service, &[Service]),
     (Role::Procurement, &[Service, Cost]),
     (Role::Admin, &[Service, Revenue, Cost, Margin, Leakage]),
-];
-
-/// Every field of a KPI row (the warehouse's `KpiValues`, as serialized),
-/// with its class.
-pub const KPI_FIELDS: &[(&str, FieldClass)] = &[
-    ("lines_shipped", Service),
-    ("lines_filled", Service),
-    ("line_fill_rate", Service),
-    ("units_ordered_shipped", Service),
-    ("units_first_shipment", Service),
-    ("unit_fill_rate", Service),
-    ("orders_due", Service),
-    ("orders_otif", Service),
-    ("otif", Service),
-    ("orders_delivered", Service),
-    ("cycle_p50_us", Service),
-    ("cycle_p90_us", Service),
-    ("cycle_p50_days", Service),
-    ("cycle_p90_days", Service),
-    ("revenue", Revenue),
-    ("cost", Cost),
-    ("gross_margin", Margin),
-    ("margin_pct", Margin),
-    ("leak_over_discount", Leakage),
-    ("leak_below_pricelist", Leakage),
-    ("leak_below_cost", Leakage),
-];
-
-/// Every KPI (the warehouse's `kpis/*.sql` files), with the class a role
-/// must see to read its definition. `gross_margin` shows revenue, cost and
-/// margin together, so it needs [`FieldClass::Margin`].
-pub const KPI_CLASSES: &[(&str, FieldClass)] = &[
-    ("line_fill_rate", Service),
-    ("unit_fill_rate", Service),
-    ("otif", Service),
-    ("order_cycle_time", Service),
-    ("gross_margin", Margin),
-    ("margin_leakage", Leakage),
 ];
 
 /// Keys of a KPI row that are not values: always kept.
@@ -147,45 +112,31 @@ impl Visibility {
         self.classes.contains(&class)
     }
 
-    /// May the roles see this KPI field? Unknown fields: no.
-    pub fn sees_field(&self, field: &str) -> bool {
-        KPI_FIELDS
-            .iter()
-            .find(|(f, _)| *f == field)
-            .is_some_and(|(_, c)| self.sees(*c))
-    }
-
-    /// May the roles see this KPI (its definition)? Unknown KPIs: no.
-    pub fn sees_kpi(&self, kpi: &str) -> bool {
-        KPI_CLASSES
-            .iter()
-            .find(|(k, _)| *k == kpi)
-            .is_some_and(|(_, c)| self.sees(*c))
-    }
-
-    /// The KPI fields visible, in report order.
-    pub fn fields(&self) -> Vec<&'static str> {
-        KPI_FIELDS
-            .iter()
-            .filter(|(_, c)| self.sees(*c))
-            .map(|(f, _)| *f)
-            .collect()
-    }
-
     /// Removes from one KPI row (a JSON object) every key that is neither
-    /// the `group` nor a visible field.
-    pub fn filter_kpi_row(&self, row: &mut serde_json::Map<String, Value>) {
-        row.retain(|key, _| ROW_KEYS.contains(&key.as_str()) || self.sees_field(key));
+    /// the `group` nor a field whose class (`class_of`, None for a field it
+    /// does not know) the roles see.
+    pub fn filter_kpi_row(
+        &self,
+        row: &mut serde_json::Map<String, Value>,
+        class_of: impl Fn(&str) -> Option<FieldClass>,
+    ) {
+        row.retain(|key, _| {
+            ROW_KEYS.contains(&key.as_str()) || class_of(key).is_some_and(|c| self.sees(c))
+        });
     }
 
     /// Removes the invisible fields from every row of a KPI report as JSON
     /// (`{"by", "from", "to", "as_of_us", "rows": [...]}`); the report's own
     /// keys are kept. A row that is not an object is dropped.
-    pub fn filter_kpi_report(&self, report: &mut Value) {
+    pub fn filter_kpi_report(
+        &self,
+        report: &mut Value,
+        class_of: impl Fn(&str) -> Option<FieldClass>,
+    ) {
         if let Some(rows) = report.get_mut("rows").and_then(Value::as_array_mut) {
             rows.retain_mut(|row| match row.as_object_mut() {
                 Some(obj) => {
-                    self.filter_kpi_row(obj);
+                    self.filter_kpi_row(obj, &class_of);
                     true
                 }
                 None => false,
@@ -194,9 +145,11 @@ impl Visibility {
     }
 }
 
-/// The matrix as Markdown, for `docs/security.md` (a test checks the file
-/// holds exactly this between its markers).
-pub fn matrix_markdown() -> String {
+/// The matrix as Markdown, for `docs/security.md`, given every KPI field
+/// and every KPI with its class (crossdock-api passes the warehouse's
+/// registry, and a test of that crate checks the file holds exactly this
+/// between its markers).
+pub fn matrix_markdown(fields: &[(&str, FieldClass)], kpis: &[(&str, FieldClass)]) -> String {
     let mut out = String::from("| field class | KPI fields | KPIs (definitions) |");
     for r in Role::ALL {
         out.push_str(&format!(" {r} |"));
@@ -207,12 +160,12 @@ pub fn matrix_markdown() -> String {
     }
     out.push('\n');
     for class in FieldClass::ALL {
-        let fields: Vec<String> = KPI_FIELDS
+        let names: Vec<String> = fields
             .iter()
             .filter(|(_, c)| *c == class)
             .map(|(f, _)| format!("`{f}`"))
             .collect();
-        let kpis: Vec<String> = KPI_CLASSES
+        let kpi_names: Vec<String> = kpis
             .iter()
             .filter(|(_, c)| *c == class)
             .map(|(k, _)| format!("`{k}`"))
@@ -221,11 +174,11 @@ pub fn matrix_markdown() -> String {
             "| **{}**: {} | {} | {} |",
             class.as_str(),
             class.description(),
-            fields.join(", "),
-            if kpis.is_empty() {
+            names.join(", "),
+            if kpi_names.is_empty() {
                 "—".to_string()
             } else {
-                kpis.join(", ")
+                kpi_names.join(", ")
             }
         ));
         for r in Role::ALL {
@@ -271,12 +224,10 @@ mod tests {
         let both = Visibility::of(&[Role::Planner, Role::Procurement]);
         assert!(both.sees(Cost) && !both.sees(Margin));
         assert!(Visibility::of(&[]).classes().is_empty());
-        // Every role is in the matrix exactly once; every KPI field once.
+        // Every role is in the matrix exactly once.
         for r in Role::ALL {
             assert_eq!(MATRIX.iter().filter(|(x, _)| *x == r).count(), 1, "{r}");
         }
-        let names: BTreeSet<_> = KPI_FIELDS.iter().map(|(f, _)| f).collect();
-        assert_eq!(names.len(), KPI_FIELDS.len());
     }
 
     #[test]
@@ -287,39 +238,22 @@ mod tests {
                       "cost": "4", "gross_margin": "6", "leak_below_cost": "0",
                       "something_new": 1}]
         });
-        Visibility::of(&[Role::Procurement]).filter_kpi_report(&mut report);
+        let class_of = |f: &str| match f {
+            "otif" => Some(Service),
+            "revenue" => Some(Revenue),
+            "cost" => Some(Cost),
+            "gross_margin" => Some(Margin),
+            "leak_below_cost" => Some(Leakage),
+            _ => None,
+        };
+        Visibility::of(&[Role::Procurement]).filter_kpi_report(&mut report, class_of);
         assert_eq!(
             report["rows"][0],
             json!({"group": {"channel": "EDI"}, "otif": 0.9, "cost": "4"})
         );
         assert_eq!(report["as_of_us"], 1);
         let mut r = json!({"rows": [{"group": {}, "revenue": "1"}, 3]});
-        Visibility::of(&[Role::Admin]).filter_kpi_report(&mut r);
+        Visibility::of(&[Role::Admin]).filter_kpi_report(&mut r, class_of);
         assert_eq!(r, json!({"rows": [{"group": {}, "revenue": "1"}]}));
-    }
-
-    #[test]
-    fn kpi_definitions_follow_their_class() {
-        let planner = Visibility::of(&[Role::Planner]);
-        assert!(planner.sees_kpi("otif") && !planner.sees_kpi("gross_margin"));
-        assert!(!planner.sees_kpi("margin_leakage") && !planner.sees_kpi("nope"));
-        assert!(Visibility::of(&[Role::Executive]).sees_kpi("margin_leakage"));
-        assert!(!Visibility::of(&[Role::Procurement]).sees_kpi("gross_margin"));
-    }
-
-    #[test]
-    fn docs_security_md_has_the_matrix_of_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/security.md");
-        let have = std::fs::read_to_string(path).unwrap_or_default();
-        let want = replace_generated(&have, "field-visibility", &matrix_markdown())
-            .expect("docs/security.md lacks the <!-- generated: field-visibility --> markers");
-        if std::env::var("UPDATE_DOCS").is_ok() && want != have {
-            std::fs::write(path, &want).unwrap();
-            return;
-        }
-        assert!(
-            have == want,
-            "docs/security.md's field-visibility matrix is out of date with crossdock-access's MATRIX; run UPDATE_DOCS=1 cargo test -p crossdock-access"
-        );
     }
 }

@@ -20,7 +20,8 @@
 //! (`_crossdock/access.sqlite3`). The JSON API takes
 //! `Authorization: Bearer <token>`; pages use a session cookie set by
 //! `POST /login`. KPI answers carry only the fields the user's roles may
-//! see ([`crossdock_access::Visibility`]) and only the rows of the user's
+//! see ([`visibility`]: each field's class from the warehouse's KPI
+//! registry, joined with [`crossdock_access::Visibility`]) and only the rows of the user's
 //! companies (`KpiQuery::companies`). `docs/security.md` has the matrices.
 //! The JSON API is described by the OpenAPI document at
 //! `GET /api/openapi.json` ([`openapi`]).
@@ -83,6 +84,7 @@ mod html;
 pub mod openapi;
 mod params;
 mod routes;
+pub mod visibility;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -3,14 +3,18 @@
 //! `GET /api/openapi.json`.
 //!
 //! The schemas here describe the JSON exactly as the handlers write it.
-//! KPI row fields are optional: a field the caller's roles may not see is
-//! absent (see `docs/security.md`).
+//! A KPI row's schema ([`KpiRow`]) is built from the warehouse's KPI
+//! registry, field by field; its value fields are optional: a field the
+//! caller's roles may not see is absent (see `docs/security.md`).
 
 use std::collections::BTreeMap;
 
 use axum::Json;
+use crossdock_warehouse::kpi::{self, FieldKind};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::openapi::RefOr;
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::routes;
 
@@ -37,84 +41,88 @@ pub struct Health {
     pub as_of_us: Option<i64>,
 }
 
-/// `GET /api/freshness`: the warehouse's lag behind its source.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct Freshness {
-    /// Batches applied so far.
-    pub batches: i64,
-    /// Source position of the latest batch.
-    pub position: Option<i64>,
-    /// Source commit time of the newest change applied, µs.
-    pub source_commit_us: Option<i64>,
-    /// When that batch became queryable, µs.
-    pub applied_at_us: Option<i64>,
-    /// applied − source commit, µs.
-    pub lag_us: Option<i64>,
-    /// now − applied, µs.
-    pub since_last_apply_us: Option<i64>,
+/// `GET /api/freshness`: the warehouse's own type, its schema derived
+/// (crossdock-warehouse's `openapi` feature).
+pub use crossdock_warehouse::freshness::Freshness;
+
+/// One group of a KPI report: `group` and every field of the warehouse's
+/// KPI registry (`crossdock_warehouse::kpi::REGISTRY`), its schema derived
+/// from each field's kind. Every value field is absent when the caller's
+/// roles may not see it.
+pub struct KpiRow;
+
+impl PartialSchema for KpiRow {
+    fn schema() -> RefOr<Schema> {
+        kpi_row_schema().into()
+    }
 }
 
-/// One group of a KPI report. Every value field is absent when the
-/// caller's roles may not see it.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct KpiRow {
-    /// The group's dimension values (`channel`, `week`, ...).
-    pub group: BTreeMap<String, String>,
-    /// Confirmed lines with a customer delivery.
-    #[serde(default)]
-    pub lines_shipped: i64,
-    /// Lines complete on their first shipment.
-    #[serde(default)]
-    pub lines_filled: i64,
-    /// lines_filled / lines_shipped.
-    pub line_fill_rate: Option<f64>,
-    /// Σ ordered quantity of shipped lines (exact decimal string).
-    pub units_ordered_shipped: Option<String>,
-    /// Σ first-shipment quantity (exact decimal string).
-    pub units_first_shipment: Option<String>,
-    /// Unit fill rate.
-    pub unit_fill_rate: Option<f64>,
-    /// Orders past their deadline.
-    #[serde(default)]
-    pub orders_due: i64,
-    /// Of those, on time in full.
-    #[serde(default)]
-    pub orders_otif: i64,
-    /// orders_otif / orders_due.
-    pub otif: Option<f64>,
-    /// Orders delivered in full.
-    #[serde(default)]
-    pub orders_delivered: i64,
-    /// Median cycle time, µs.
-    pub cycle_p50_us: Option<i64>,
-    /// 90th percentile cycle time, µs.
-    pub cycle_p90_us: Option<i64>,
-    /// Median cycle time, days.
-    pub cycle_p50_days: Option<f64>,
-    /// 90th percentile, days.
-    pub cycle_p90_days: Option<f64>,
-    /// Revenue (executive, admin).
-    #[serde(default)]
-    pub revenue: String,
-    /// Cost (executive, procurement, admin).
-    #[serde(default)]
-    pub cost: String,
-    /// Gross margin (executive, admin).
-    #[serde(default)]
-    pub gross_margin: String,
-    /// Gross margin / revenue (executive, admin).
-    pub margin_pct: Option<f64>,
-    /// Leakage: discount beyond policy (executive, admin).
-    #[serde(default)]
-    pub leak_over_discount: String,
-    /// Leakage: below list price (executive, admin).
-    #[serde(default)]
-    pub leak_below_pricelist: String,
-    /// Leakage: below cost (executive, admin).
-    #[serde(default)]
-    pub leak_below_cost: String,
+impl ToSchema for KpiRow {}
+
+/// Matches an exact decimal as the API writes it (`12.5`, `-3`).
+const DECIMAL_PATTERN: &str = r"^-?[0-9]+(\.[0-9]+)?$";
+
+fn kpi_row_schema() -> ObjectBuilder {
+    let mut row = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "One group of a KPI report. Every value field is absent when the caller's roles may not see it.",
+        ))
+        .property(
+            "group",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(
+                    "The group's dimension values (`channel`, `week`, ...).",
+                )),
+        )
+        .required("group");
+    for f in kpi::fields() {
+        let (ty, format, pattern, what) = match f.kind {
+            FieldKind::Count => (Type::Integer, Some(KnownFormat::Int64), None, "count"),
+            FieldKind::Micros => (Type::Integer, Some(KnownFormat::Int64), None, "µs"),
+            FieldKind::Ratio => (
+                Type::Number,
+                Some(KnownFormat::Double),
+                None,
+                "ratio, 0 to 1",
+            ),
+            FieldKind::Days => (Type::Number, Some(KnownFormat::Double), None, "days"),
+            FieldKind::Money => (
+                Type::String,
+                None,
+                Some(DECIMAL_PATTERN),
+                "money, exact decimal string",
+            ),
+            FieldKind::Quantity => (
+                Type::String,
+                None,
+                Some(DECIMAL_PATTERN),
+                "quantity, exact decimal string",
+            ),
+        };
+        let types: SchemaType = if f.nullable {
+            [ty, Type::Null].into_iter().collect()
+        } else {
+            ty.into()
+        };
+        let class = crate::visibility::class(f.class);
+        row = row.property(
+            f.name,
+            ObjectBuilder::new()
+                .schema_type(types)
+                .format(format.map(SchemaFormat::KnownFormat))
+                .pattern(pattern)
+                .description(Some(format!(
+                    "{} ({what}; class {}: {})",
+                    f.doc,
+                    class.as_str(),
+                    class.description()
+                ))),
+        );
+    }
+    row
 }
 
 /// `GET /api/kpis`.
@@ -147,22 +155,9 @@ pub struct KpiDefinition {
     pub sections: BTreeMap<String, String>,
 }
 
-/// A role.
-#[derive(ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum Role {
-    /// Every KPI, margins included.
-    Executive,
-    /// Service levels, stock, demand.
-    Planner,
-    /// Customer service: service levels.
-    Service,
-    /// Service levels and costs.
-    Procurement,
-    /// Everything, every company, users.
-    Admin,
-}
+/// A role: crossdock-access's own type, its schema derived (that crate's
+/// `openapi` feature).
+pub use crossdock_access::Role;
 
 /// `GET /api/me`.
 #[derive(ToSchema)]

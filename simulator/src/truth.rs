@@ -77,6 +77,58 @@ impl KpiTruth {
     }
 }
 
+impl KpiTruth {
+    /// What the KPI field `name` (a field of the warehouse's KPI registry,
+    /// `crossdock_warehouse::kpi::REGISTRY`) must report for this cell, as
+    /// the JSON API writes it: an integer, a float, an exact decimal string,
+    /// or null (a ratio over nothing, a percentile of no orders). None for a
+    /// field it does not know: a new KPI field needs its truth here.
+    pub fn field(&self, name: &str) -> Option<serde_json::Value> {
+        use rust_decimal::prelude::ToPrimitive;
+        use serde_json::Value;
+        let int = |v: u64| Value::from(v);
+        let ratio = |a: f64, b: f64| {
+            if b == 0.0 {
+                Value::Null
+            } else {
+                Value::from(a / b)
+            }
+        };
+        let dec = |d: Decimal| Value::from(d.normalize().to_string());
+        let f = |d: Decimal| d.to_f64().expect("a decimal converts to f64");
+        let shipped = self.lines_shipped > 0;
+        let rank = |p: f64| percentile_nearest_rank(&self.cycle_times_us, p);
+        let days =
+            |p: f64| rank(p).map_or(Value::Null, |v| Value::from(v as f64 / 86_400_000_000.0));
+        let margin = self.revenue - self.cost;
+        Some(match name {
+            "lines_shipped" => int(self.lines_shipped),
+            "lines_filled" => int(self.lines_filled),
+            "line_fill_rate" => ratio(self.lines_filled as f64, self.lines_shipped as f64),
+            "units_ordered_shipped" if shipped => dec(self.units_ordered_shipped),
+            "units_first_shipment" if shipped => dec(self.units_first_shipment),
+            "units_ordered_shipped" | "units_first_shipment" => Value::Null,
+            "unit_fill_rate" => ratio(f(self.units_first_shipment), f(self.units_ordered_shipped)),
+            "orders_due" => int(self.orders_due),
+            "orders_otif" => int(self.orders_otif),
+            "otif" => ratio(self.orders_otif as f64, self.orders_due as f64),
+            "orders_delivered" => int(self.cycle_times_us.len() as u64),
+            "cycle_p50_us" => rank(0.5).map_or(Value::Null, Value::from),
+            "cycle_p90_us" => rank(0.9).map_or(Value::Null, Value::from),
+            "cycle_p50_days" => days(0.5),
+            "cycle_p90_days" => days(0.9),
+            "revenue" => dec(self.revenue),
+            "cost" => dec(self.cost),
+            "gross_margin" => dec(margin),
+            "margin_pct" => ratio(f(margin), f(self.revenue)),
+            "leak_over_discount" => dec(self.leak_over_discount),
+            "leak_below_pricelist" => dec(self.leak_below_pricelist),
+            "leak_below_cost" => dec(self.leak_below_cost),
+            _ => return None,
+        })
+    }
+}
+
 impl GroundTruth {
     /// The KPIs per channel, all months merged.
     pub fn by_channel(&self) -> BTreeMap<String, KpiTruth> {

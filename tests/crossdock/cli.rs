@@ -2,10 +2,9 @@
 
 use crossdock_simulator::Simulator;
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
-use crate::common::{crossdock, demo_config, demo_fixture, DEMO_FLAGS};
+use crate::common::{assert_row_equals_truth, crossdock, demo_config, demo_fixture, DEMO_FLAGS};
 
 const CHANNELS: [&str; 5] = [
     "EDI",
@@ -30,14 +29,6 @@ fn kpi_json(data: &std::path::Path, extra: &[&str]) -> Json {
     serde_json::from_slice(&out.stdout).expect("kpi --format json prints JSON")
 }
 
-fn dec(v: &Json) -> Decimal {
-    v.as_str()
-        .unwrap_or_else(|| panic!("money is a decimal string, got {v}"))
-        .parse::<Decimal>()
-        .unwrap()
-        .normalize()
-}
-
 /// Checks a `kpi --format json` report against the simulator's ground truth.
 fn assert_json_matches_truth(report: &Json, sim: &Simulator) {
     let truth = sim.ground_truth().by_channel();
@@ -45,36 +36,7 @@ fn assert_json_matches_truth(report: &Json, sim: &Simulator) {
     assert_eq!(rows.len(), truth.len());
     for row in rows {
         let channel = row["group"]["channel"].as_str().unwrap();
-        let t = &truth[channel];
-        assert_eq!(
-            row["lines_shipped"].as_u64().unwrap(),
-            t.lines_shipped,
-            "{channel}"
-        );
-        assert_eq!(
-            row["lines_filled"].as_u64().unwrap(),
-            t.lines_filled,
-            "{channel}"
-        );
-        assert_eq!(
-            row["orders_due"].as_u64().unwrap(),
-            t.orders_due,
-            "{channel}"
-        );
-        assert_eq!(
-            row["orders_otif"].as_u64().unwrap(),
-            t.orders_otif,
-            "{channel}"
-        );
-        assert_eq!(dec(&row["revenue"]), t.revenue.normalize(), "{channel}");
-        assert_eq!(dec(&row["cost"]), t.cost.normalize(), "{channel}");
-        assert_eq!(
-            dec(&row["leak_below_cost"]),
-            t.leak_below_cost.normalize(),
-            "{channel}"
-        );
-        let fill = row["line_fill_rate"].as_f64().unwrap();
-        assert!((fill - t.lines_filled as f64 / t.lines_shipped as f64).abs() < 1e-12);
+        assert_row_equals_truth(row, &truth[channel], channel);
     }
 }
 

@@ -241,3 +241,41 @@ pub fn demo_fixture() -> (&'static std::path::Path, &'static str) {
     });
     (data.as_path(), stdout.as_str())
 }
+
+/// Asserts one KPI row, as JSON, equals the simulator's ground truth, field
+/// by field through the warehouse's KPI registry: every registered field
+/// must have a truth (`KpiTruth::field`); integers and null exactly,
+/// decimals exactly (as decimals), floats to 1e-12.
+pub fn assert_row_equals_truth(
+    row: &serde_json::Value,
+    truth: &crossdock_simulator::KpiTruth,
+    ctx: &str,
+) {
+    for f in crossdock_warehouse::kpi::fields() {
+        let want = truth.field(f.name).unwrap_or_else(|| {
+            panic!(
+                "{ctx}: KpiTruth::field has no ground truth for KPI field {}",
+                f.name
+            )
+        });
+        let got = row
+            .get(f.name)
+            .unwrap_or_else(|| panic!("{ctx}: the row has no field {}: {row}", f.name));
+        let same = if f.kind.is_decimal() && !want.is_null() {
+            let d = |v: &serde_json::Value| {
+                v.as_str()
+                    .and_then(|s| s.parse::<rust_decimal::Decimal>().ok())
+                    .map(|d| d.normalize())
+            };
+            d(got).is_some() && d(got) == d(&want)
+        } else if f.kind.is_float() && !want.is_null() {
+            match (got.as_f64(), want.as_f64()) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                _ => false,
+            }
+        } else {
+            *got == want
+        };
+        assert!(same, "{ctx}: {}: got {got}, ground truth {want}", f.name);
+    }
+}

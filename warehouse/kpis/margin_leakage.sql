@@ -14,6 +14,7 @@
 --       otherwise list_price is converted by the UoM factors);
 --   leak_below_cost = Σ (purchase_price × product_uom_qty − price_subtotal)
 --       over lines with price_subtotal < purchase_price × product_uom_qty.
+--   Exact decimals throughout (the 0.01 is a DECIMAL, never a float).
 -- odoo columns: sale_order_line.price_unit, .discount, .product_uom_qty,
 --   .price_subtotal, .purchase_price, .product_uom; product_template.list_price,
 --   .uom_id; uom_uom.factor; crm_team.name
@@ -32,7 +33,8 @@ WITH priced AS (
 )
 SELECT {dims},
        CAST(sum(CASE WHEN discount > max_discount
-                     THEN CAST(price_unit * ordered_qty AS DECIMAL(38, 10)) * (discount - max_discount) * 0.01
+                     THEN CAST(CAST(price_unit * ordered_qty AS DECIMAL(38, 10)) * (discount - max_discount) AS DECIMAL(38, 10))
+                          * CAST('0.01' AS DECIMAL(38, 10))
                      ELSE 0 END) AS DECIMAL(38, 10)) AS leak_over_discount,
        CAST(sum(CASE WHEN price_unit < line_list_price
                      THEN (line_list_price - price_unit) * ordered_qty

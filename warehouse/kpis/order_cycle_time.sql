@@ -6,7 +6,7 @@
 --   times), in days.
 -- formula: cycle = max(stock_move.date of the order's customer deliveries)
 --   − sale_order.date_order, over orders where every line has
---   Σ delivered quantity >= product_uom_qty.
+--   Σ delivered quantity >= product_uom_qty; in days = cycle µs / 86,400,000,000.
 -- odoo columns: sale_order.date_order (the confirmation time in 17.0),
 --   stock_move.date, stock_move.quantity, sale_order_line.product_uom_qty
 -- reference: APICS / ASCM, "order cycle time"; Odoo 17 overwrites
@@ -32,6 +32,10 @@ ranked AS (
 SELECT {dims},
        max(n) AS orders_delivered,
        max(CASE WHEN rn = (50 * n + 99) / 100 THEN cycle_us END) AS cycle_p50_us,
-       max(CASE WHEN rn = (90 * n + 99) / 100 THEN cycle_us END) AS cycle_p90_us
+       max(CASE WHEN rn = (90 * n + 99) / 100 THEN cycle_us END) AS cycle_p90_us,
+       CAST(max(CASE WHEN rn = (50 * n + 99) / 100 THEN cycle_us END) AS DOUBLE)
+           / CAST(86400000000 AS DOUBLE) AS cycle_p50_days,
+       CAST(max(CASE WHEN rn = (90 * n + 99) / 100 THEN cycle_us END) AS DOUBLE)
+           / CAST(86400000000 AS DOUBLE) AS cycle_p90_days
 FROM ranked
 GROUP BY {dims}

@@ -65,6 +65,33 @@ pub enum WarehouseError {
     /// A KPI request that cannot be answered as asked.
     #[error("{0}")]
     BadRequest(String),
+    /// A KPI file's output does not match its entry in
+    /// [`crate::kpi::REGISTRY`]: a registered column is missing, has a type
+    /// its kind cannot be read from, or an unregistered column appears.
+    #[error("kpi {kpi}, column {column}: {reason}")]
+    KpiSchema {
+        /// The KPI (its file name).
+        kpi: String,
+        /// The output column.
+        column: String,
+        /// What does not match.
+        reason: String,
+    },
+    /// A value of a KPI's output cannot be reported as it is (a decimal out
+    /// of range, an integer that overflows, a NULL where the registry says
+    /// the field always has a value, a group missing). Nothing is reported
+    /// instead of it: the whole report fails.
+    #[error("kpi {kpi}, column {column}, group {group}: {reason}")]
+    KpiValue {
+        /// The KPI (its file name).
+        kpi: String,
+        /// The output column.
+        column: String,
+        /// The group's dimension values, e.g. `channel=EDI, month=2026-01`.
+        group: String,
+        /// Why the value cannot be reported.
+        reason: String,
+    },
     /// A query returned something the code did not expect (a bug, not bad input).
     #[error("internal: {0}")]
     Internal(String),

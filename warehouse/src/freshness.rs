@@ -16,8 +16,9 @@ use serde::Serialize;
 use crate::error::{Result, WarehouseError};
 use crate::Warehouse;
 
-/// The warehouse's freshness, from its latest checkpoint.
+/// The warehouse's freshness, from its latest checkpoint (`GET /api/freshness`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Freshness {
     /// Batches applied so far.
     pub batches: i64,

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::auth::{Principal, Via};
 use crate::error::ApiError;
 use crate::html::{self, escape};
+use crate::visibility::KpiVisibility as _;
 use crate::{params, AppState};
 
 /// Most audit rows one request returns.

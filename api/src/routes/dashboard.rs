@@ -184,44 +184,49 @@ fn tile(row: &KpiRow, visible: &Visibility) -> String {
         .map(String::as_str)
         .filter(|c| !c.is_empty())
         .unwrap_or("(no channel)");
-    let v = &row.values;
+    let count = |f: &str| row.int(f).map(html::count).unwrap_or_else(|| "—".into());
+    let amount = |f: &str| {
+        row.decimal(f)
+            .map(html::money)
+            .unwrap_or_else(|| "—".into())
+    };
     let mut dl = String::new();
     group(&mut dl, "Service");
     metric(
         &mut dl,
         "line_fill_rate",
         "Line fill rate",
-        &html::percent(v.line_fill_rate),
+        &html::percent(row.float("line_fill_rate")),
         Some(format!(
             "{} of {} lines",
-            html::count(v.lines_filled),
-            html::count(v.lines_shipped)
+            count("lines_filled"),
+            count("lines_shipped")
         )),
     );
     metric(
         &mut dl,
         "otif",
         "OTIF",
-        &html::percent(v.otif),
+        &html::percent(row.float("otif")),
         Some(format!(
             "{} of {} orders due",
-            html::count(v.orders_otif),
-            html::count(v.orders_due)
+            count("orders_otif"),
+            count("orders_due")
         )),
     );
     metric(
         &mut dl,
         "order_cycle_time",
         "Order cycle p50",
-        &html::days(v.cycle_p50_days),
+        &html::days(row.float("cycle_p50_days")),
         None,
     );
     metric(
         &mut dl,
         "order_cycle_time",
         "Order cycle p90",
-        &html::days(v.cycle_p90_days),
-        Some(format!("over {} orders", html::count(v.orders_delivered))),
+        &html::days(row.float("cycle_p90_days")),
+        Some(format!("over {} orders", count("orders_delivered"))),
     );
     if visible.sees(FieldClass::Revenue)
         || visible.sees(FieldClass::Cost)
@@ -230,24 +235,18 @@ fn tile(row: &KpiRow, visible: &Visibility) -> String {
         group(&mut dl, "Money");
     }
     if visible.sees(FieldClass::Revenue) {
-        metric(
-            &mut dl,
-            "gross_margin",
-            "Revenue",
-            &html::money(v.revenue),
-            None,
-        );
+        metric(&mut dl, "gross_margin", "Revenue", &amount("revenue"), None);
     }
     if visible.sees(FieldClass::Cost) {
-        metric(&mut dl, "", "Cost", &html::money(v.cost), None);
+        metric(&mut dl, "", "Cost", &amount("cost"), None);
     }
     if visible.sees(FieldClass::Margin) {
         metric(
             &mut dl,
             "gross_margin",
             "Gross margin",
-            &html::percent(v.margin_pct),
-            Some(html::money(v.gross_margin)),
+            &html::percent(row.float("margin_pct")),
+            Some(amount("gross_margin")),
         );
     }
     if !visible.sees(FieldClass::Leakage) {
@@ -261,21 +260,21 @@ fn tile(row: &KpiRow, visible: &Visibility) -> String {
         &mut dl,
         "margin_leakage",
         "Over-discount",
-        &html::money(v.leak_over_discount),
+        &amount("leak_over_discount"),
         None,
     );
     metric(
         &mut dl,
         "margin_leakage",
         "Below price list",
-        &html::money(v.leak_below_pricelist),
+        &amount("leak_below_pricelist"),
         None,
     );
     metric(
         &mut dl,
         "margin_leakage",
         "Below cost",
-        &html::money(v.leak_below_cost),
+        &amount("leak_below_cost"),
         None,
     );
     format!(

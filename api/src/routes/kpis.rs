@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::visibility::{self, KpiVisibility};
 use crate::{params, AppState};
 
 /// The KPI report for `from`, `to` (YYYY-MM-DD, both optional, inclusive)
@@ -41,7 +42,7 @@ pub(crate) async fn report(
     let report = state.warehouse.kpis(&query).await?;
     let mut value = serde_json::to_value(&report)
         .map_err(|e| ApiError::Internal(format!("serializing the report: {e}")))?;
-    principal.visibility().filter_kpi_report(&mut value);
+    visibility::filter_kpi_report(&principal.visibility(), &mut value);
     Ok(Json(value))
 }
 

@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 
 use axum::http::{Method, StatusCode};
-use crossdock_access::visibility::{matrix_markdown, replace_generated, KPI_FIELDS};
+use crossdock_access::visibility::replace_generated;
 use crossdock_access::{NewUser, Role, Visibility};
 use crossdock_api::auth::{routes_markdown, Access, ROUTES};
-use crossdock_warehouse::kpi::{self, KpiRow, KpiValues};
+use crossdock_api::visibility::{field_class, kpi_class, matrix_markdown, KpiVisibility};
+use crossdock_warehouse::kpi::{self, KpiQuery};
 use serde_json::json;
 
 use crate::fixture::{fixture, get_as, login, Answer, Auth, Call, PASSWORD};
@@ -201,30 +202,47 @@ fn check_fields(path: &str, role: Role, a: &Answer) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_matrix_classifies_every_kpi_field_of_the_warehouse() {
-    // The fields of a serialized KPI row, as the warehouse writes them.
-    let row = KpiRow {
-        group: Default::default(),
-        values: KpiValues::default(),
-    };
-    let have: BTreeSet<String> = serde_json::to_value(&row)
-        .unwrap()
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|k| *k != "group")
-        .cloned()
-        .collect();
-    let classified: BTreeSet<String> = KPI_FIELDS.iter().map(|(f, _)| f.to_string()).collect();
-    assert_eq!(
-        have, classified,
-        "every KpiValues field needs a class in crossdock_access::visibility::KPI_FIELDS"
-    );
-    let kpis: BTreeSet<String> = kpi::definitions().into_iter().map(|d| d.name).collect();
-    let classified: BTreeSet<String> = crossdock_access::visibility::KPI_CLASSES
-        .iter()
-        .map(|(k, _)| k.to_string())
-        .collect();
-    assert_eq!(kpis, classified, "every KPI needs a class in KPI_CLASSES");
+    // The fields of serialized KPI rows, as the warehouse writes them: each
+    // must have a class (else it would be filtered away for everyone), and
+    // they are exactly the registry's fields.
+    let report = fixture()
+        .warehouse
+        .kpis(&KpiQuery::default())
+        .await
+        .unwrap();
+    assert!(!report.rows.is_empty());
+    let registered: BTreeSet<String> = kpi::fields().map(|f| f.name.to_string()).collect();
+    for row in &report.rows {
+        let have: BTreeSet<String> = serde_json::to_value(row)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "group")
+            .cloned()
+            .collect();
+        assert_eq!(
+            have, registered,
+            "a KPI row has exactly the registry's fields"
+        );
+        for f in &have {
+            assert!(
+                field_class(f).is_some(),
+                "KPI field {f} has no visibility class"
+            );
+        }
+    }
+    for d in kpi::definitions() {
+        assert!(
+            kpi_class(&d.name).is_some(),
+            "KPI {} has no visibility class",
+            d.name
+        );
+    }
+    // The admin sees every registered field; nobody sees an unknown one.
+    let admin = Visibility::of(&[Role::Admin]);
+    assert_eq!(admin.fields().len(), registered.len());
+    assert!(!admin.sees_field("something_new"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -292,16 +310,16 @@ fn docs_security_md_has_the_tables_of_the_code() {
     let have = std::fs::read_to_string(path).unwrap_or_default();
     let want = replace_generated(&have, "endpoint-access", &routes_markdown())
         .expect("docs/security.md lacks the <!-- generated: endpoint-access --> markers");
+    let want = replace_generated(&want, "field-visibility", &matrix_markdown())
+        .expect("docs/security.md lacks the <!-- generated: field-visibility --> markers");
     if std::env::var("UPDATE_DOCS").is_ok() && want != have {
         std::fs::write(path, &want).unwrap();
         return;
     }
     assert!(
         have == want,
-        "docs/security.md's endpoint table is out of date with crossdock_api::auth::ROUTES; run UPDATE_DOCS=1 cargo test -p crossdock-api"
+        "docs/security.md's endpoint table or field-visibility matrix is out of date with crossdock_api::auth::ROUTES, the KPI registry or crossdock-access's MATRIX; run UPDATE_DOCS=1 cargo test -p crossdock-api"
     );
-    // The field matrix is checked by crossdock-access; here only that it is there.
-    assert!(have.contains(&matrix_markdown()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -338,4 +356,57 @@ async fn the_openapi_document_describes_every_json_route_and_the_bearer_scheme()
             route.path
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_kpi_row_is_the_registry_and_role_and_freshness_are_the_real_types() {
+    let a = Call::new(Method::GET, "/api/openapi.json", Auth::None)
+        .send()
+        .await;
+    let doc = a.json();
+    let schemas = &doc["components"]["schemas"];
+    let row = &schemas["KpiRow"];
+    let props = row["properties"]
+        .as_object()
+        .expect("KpiRow has properties");
+    let mut want: BTreeSet<String> = kpi::fields().map(|f| f.name.to_string()).collect();
+    want.insert("group".into());
+    assert_eq!(props.keys().cloned().collect::<BTreeSet<_>>(), want);
+    assert_eq!(row["required"], json!(["group"]));
+    for f in kpi::fields() {
+        let p = &props[f.name];
+        let base = match f.kind {
+            kpi::FieldKind::Count | kpi::FieldKind::Micros => "integer",
+            kpi::FieldKind::Ratio | kpi::FieldKind::Days => "number",
+            kpi::FieldKind::Money | kpi::FieldKind::Quantity => "string",
+        };
+        let ty = if f.nullable {
+            json!([base, "null"])
+        } else {
+            json!(base)
+        };
+        assert_eq!(p["type"], ty, "{}: {p}", f.name);
+        if f.kind.is_decimal() {
+            assert!(p["pattern"].is_string(), "{}: money has a pattern", f.name);
+        }
+    }
+    // Role: the access crate's enum, lowercase.
+    let roles: BTreeSet<String> = schemas["Role"]["enum"]
+        .as_array()
+        .expect("Role is an enum")
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        roles,
+        Role::ALL.iter().map(|r| r.as_str().to_string()).collect()
+    );
+    // Freshness: the warehouse's struct, field for field.
+    let fresh = serde_json::to_value(fixture().warehouse.freshness().await.unwrap()).unwrap();
+    let keys: BTreeSet<&String> = schemas["Freshness"]["properties"]
+        .as_object()
+        .expect("Freshness has properties")
+        .keys()
+        .collect();
+    assert_eq!(keys, fresh.as_object().unwrap().keys().collect());
 }

@@ -58,7 +58,7 @@ async fn the_fixture_has_two_companies_with_orders() {
         .map(|r| r.group["company"].as_str())
         .collect();
     assert_eq!(names, [COMPANY_1, COMPANY_2].into_iter().collect());
-    assert!(all.rows.iter().all(|r| r.values.lines_shipped > 0));
+    assert!(all.rows.iter().all(|r| r.int("lines_shipped").unwrap() > 0));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -152,11 +152,11 @@ async fn nor_on_the_dashboard_in_definitions_or_in_error_messages() {
         .await
         .unwrap();
     let lines = |r: &crossdock_warehouse::kpi::KpiReport| -> i64 {
-        r.rows.iter().map(|r| r.values.lines_shipped).sum()
+        r.rows.iter().map(|r| r.int("lines_shipped").unwrap()).sum()
     };
     assert!(lines(&direct) < lines(&all));
     for row in &direct.rows {
-        let shown = format!("of {} lines", row.values.lines_shipped);
+        let shown = format!("of {} lines", row.int("lines_shipped").unwrap());
         assert!(page.body.contains(&shown), "no {shown:?} on the page");
     }
     for row in &all.rows {
@@ -164,13 +164,13 @@ async fn nor_on_the_dashboard_in_definitions_or_in_error_messages() {
             .rows
             .iter()
             .find(|r| r.group == row.group)
-            .map(|r| r.values.lines_shipped)
+            .map(|r| r.int("lines_shipped").unwrap())
             .unwrap();
         let mine = direct
             .rows
             .iter()
             .find(|r| r.group == row.group)
-            .map(|r| r.values.lines_shipped)
+            .map(|r| r.int("lines_shipped").unwrap())
             .unwrap_or(0);
         if other != mine {
             let leak = format!("of {other} lines");
@@ -201,4 +201,93 @@ async fn nor_on_the_dashboard_in_definitions_or_in_error_messages() {
         StatusCode::BAD_REQUEST,
         "no way to ask for another company"
     );
+}
+
+fn money(v: &serde_json::Value, ctx: &str) -> rust_decimal::Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("{ctx}: money is an exact decimal string, got {v}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("{ctx}: {v}: {e}"))
+}
+
+/// The outside probe of issue 8: an admin's `by=company` showed
+/// `82024.7415500001` where the company's executive saw `82024.74155` — a
+/// float on the money path. Money is exact whatever the cut and the scope:
+/// a company's row is the same string for the admin and for its own
+/// executive, and equals the exact sum of that company's channels.
+#[tokio::test(flavor = "multi_thread")]
+async fn money_is_exact_whatever_the_cut_and_the_company_scope() {
+    let f = two_companies();
+    let decimals: Vec<&str> = crossdock_warehouse::kpi::fields()
+        .filter(|f| f.kind.is_decimal())
+        .map(|f| f.name)
+        .collect();
+    assert!(decimals.contains(&"leak_over_discount"));
+    let admin = get_as(f, "admin", "/api/kpis?by=company").await.json();
+    let rows = |r: &serde_json::Value| r["rows"].as_array().unwrap().clone();
+    for (user, company) in [("c1", COMPANY_1), ("c2", COMPANY_2)] {
+        let all = rows(&admin)
+            .into_iter()
+            .find(|r| r["group"]["company"] == company)
+            .unwrap_or_else(|| panic!("admin's by=company has no {company}"));
+        let own = rows(&get_as(f, user, "/api/kpis?by=company").await.json());
+        assert_eq!(own.len(), 1, "{user}: {own:?}");
+        let channels = rows(&get_as(f, user, "/api/kpis?by=channel").await.json());
+        for field in &decimals {
+            let ctx = format!("{company}, {field}");
+            assert_eq!(own[0][field], all[field], "{ctx}: scoped vs admin");
+            if crossdock_warehouse::kpi::field(field).unwrap().kind
+                == crossdock_warehouse::kpi::FieldKind::Money
+            {
+                let sum: rust_decimal::Decimal =
+                    channels.iter().map(|r| money(&r[*field], &ctx)).sum();
+                assert_eq!(sum, money(&all[field], &ctx), "{ctx}: Σ channels");
+            }
+        }
+    }
+    let leak: rust_decimal::Decimal = rows(&admin)
+        .iter()
+        .map(|r| money(&r["leak_over_discount"], "leak"))
+        .sum();
+    assert!(
+        leak > rust_decimal::Decimal::ZERO,
+        "the fixture has over-discounts"
+    );
+}
+
+/// Every KPI output column has the Arrow type its registered kind demands:
+/// money and quantities Decimal128 (never Float64), counts and µs Int64,
+/// ratios and days Float64; and no column is unregistered.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kpi_output_column_has_the_arrow_type_of_its_kind() {
+    use arrow::datatypes::DataType;
+    let w = &two_companies().warehouse;
+    for by in [
+        vec![Dimension::Company],
+        vec![Dimension::Channel, Dimension::Week],
+    ] {
+        let out = w.kpi_outputs(&query(by.clone(), None)).await.unwrap();
+        assert_eq!(out.outputs.len(), crossdock_warehouse::kpi::REGISTRY.len());
+        for (spec, batches) in &out.outputs {
+            assert!(!batches.is_empty(), "{}", spec.name);
+            let schema = batches[0].schema();
+            assert_eq!(
+                schema.fields().len(),
+                by.len() + spec.fields.len(),
+                "{}",
+                spec.name
+            );
+            for f in spec.fields {
+                let ty = schema.field_with_name(f.name).unwrap().data_type().clone();
+                let ok = if f.kind.is_decimal() {
+                    matches!(ty, DataType::Decimal128(38, 10))
+                } else if f.kind.is_float() {
+                    ty == DataType::Float64
+                } else {
+                    ty == DataType::Int64
+                };
+                assert!(ok, "{}.{} ({:?}) is {ty}", spec.name, f.name, f.kind);
+            }
+        }
+    }
 }

@@ -63,7 +63,7 @@ async fn dashboard_has_a_tile_per_channel_and_the_period_form() {
     assert!(a.body.contains(" days<"), "no cycle time");
     // Revenue of a tile, formatted: thousands separators and two decimals.
     let report = warehouse().kpis(&KpiQuery::default()).await.unwrap();
-    let revenue = report.rows[0].values.revenue;
+    let revenue = report.rows[0].decimal("revenue").unwrap();
     assert!(revenue > rust_decimal::Decimal::from(1000), "{revenue}");
     let formatted = format_money(revenue);
     assert!(
