@@ -184,6 +184,9 @@ pub struct SourceRecord {
     pub slot: String,
     /// The slot's consistent point, once the slot exists.
     pub consistent_point: Option<Position>,
+    /// The highest idle LSN (past WAL holding nothing for us) the slot was
+    /// confirmed up to; recorded before it is confirmed.
+    pub confirmed_up_to: Option<Position>,
 }
 
 impl SourceRecord {
@@ -218,30 +221,32 @@ impl SourceRecord {
             .as_str()
             .ok_or_else(|| err("corrupt: no slot name".into()))?
             .to_string();
-        let consistent_point = match &found["consistent_point"] {
-            serde_json::Value::Null => None,
-            v => Some(
-                v.as_u64()
-                    .ok_or_else(|| err(format!("corrupt: consistent_point {v} is not an LSN")))?,
-            ),
+        let lsn = |name: &str| match &found[name] {
+            serde_json::Value::Null => Ok(None),
+            v => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| err(format!("corrupt: {name} {v} is not an LSN"))),
         };
         Ok(Some(SourceRecord {
             slot,
-            consistent_point,
+            consistent_point: lsn("consistent_point")?,
+            confirmed_up_to: lsn("confirmed_up_to")?,
         }))
     }
 
     /// Writes the record (write, sync, rename: a crash leaves the old record
     /// or the new one).
-    pub fn write(path: &Path, source: &PgSource, consistent_point: Option<Position>) -> Result<()> {
+    pub fn write(path: &Path, source: &PgSource, record: &SourceRecord) -> Result<()> {
         let pre = source.preflight();
         let value = json!({
             "kind": "postgres",
             "system_identifier": pre.system_identifier,
             "database": pre.database,
-            "slot": source.options().slot,
+            "slot": record.slot,
             "publication": source.options().publication,
-            "consistent_point": consistent_point,
+            "consistent_point": record.consistent_point,
+            "confirmed_up_to": record.confirmed_up_to,
         });
         let err = |e: std::io::Error| IngestError::SourceRecord {
             path: path.to_path_buf(),
@@ -408,14 +413,24 @@ async fn session(
     let pre = source.preflight().clone();
     let recorded = SourceRecord::read(record_path, &pre.system_identifier, &pre.database)?;
     let resume = warehouse.resume_position().await?;
-    let consistent_point = recorded
-        .as_ref()
+    let mut record = recorded
         .filter(|r| r.slot == opts.slot)
-        .and_then(|r| r.consistent_point);
+        .unwrap_or(SourceRecord {
+            slot: opts.slot.clone(),
+            consistent_point: None,
+            confirmed_up_to: None,
+        });
     let slot = source.slot().await?;
     batcher.applied_position = batcher.applied_position.max(resume);
     let target = url.display();
-    let mut stream = match plan(resume, consistent_point, slot.as_ref(), *resnapshot) {
+    let planned = plan(
+        resume,
+        record.consistent_point,
+        record.confirmed_up_to.unwrap_or(0),
+        slot.as_ref(),
+        *resnapshot,
+    );
+    let mut stream = match planned {
         Plan::Stream { from } => {
             events(Event::Resuming {
                 from,
@@ -433,10 +448,16 @@ async fn session(
         }
         Plan::Snapshot { reason } => {
             events(Event::SnapshotPlanned { reason: &reason });
-            SourceRecord::write(record_path, &source, None)?;
+            record = SourceRecord {
+                slot: opts.slot.clone(),
+                consistent_point: None,
+                confirmed_up_to: None,
+            };
+            SourceRecord::write(record_path, &source, &record)?;
             let mut snap = source.snapshot(resume).await?;
             let c = snap.consistent_point();
-            SourceRecord::write(record_path, &source, Some(c))?;
+            record.consistent_point = Some(c);
+            SourceRecord::write(record_path, &source, &record)?;
             *resnapshot = false;
             let total = snap.total_rows();
             events(Event::SnapshotStarted {
@@ -469,11 +490,46 @@ async fn session(
             stream
         }
     };
-    let result = stream_loop(&mut stream, options, stop, batcher, events).await;
+    let mut idle = IdleConfirm {
+        path: record_path,
+        source: &source,
+        record,
+        last: Instant::now(),
+    };
+    let result = stream_loop(&mut stream, options, stop, batcher, &mut idle, events).await;
     // whatever happened, complete transactions in hand are applied and confirmed
     let flushed = batcher.flush(Some(&stream)).await;
     stream.stop().await;
     result.and(flushed)
+}
+
+/// Confirms idle LSNs (past WAL holding nothing for us) — after recording
+/// them in the source record, so the slot is never confirmed past what the
+/// warehouse recorded (see [`plan`]).
+struct IdleConfirm<'a> {
+    path: &'a Path,
+    source: &'a PgSource,
+    record: SourceRecord,
+    last: Instant,
+}
+
+impl IdleConfirm<'_> {
+    /// At most once a second, when nothing is pending.
+    fn maybe_confirm(&mut self, stream: &Stream, batcher: &Batcher) -> Result<()> {
+        if batcher.first_pending.is_some() || self.last.elapsed() < Duration::from_secs(1) {
+            return Ok(());
+        }
+        self.last = Instant::now();
+        let idle = stream.status().idle;
+        let recorded = self.record.confirmed_up_to.unwrap_or(0);
+        if idle <= batcher.applied_position.max(recorded) {
+            return Ok(());
+        }
+        self.record.confirmed_up_to = Some(idle);
+        SourceRecord::write(self.path, self.source, &self.record)?;
+        stream.confirm(idle);
+        Ok(())
+    }
 }
 
 async fn stream_loop(
@@ -481,6 +537,7 @@ async fn stream_loop(
     options: &PipelineOptions,
     stop: &AtomicBool,
     batcher: &mut Batcher,
+    idle: &mut IdleConfirm<'_>,
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<()> {
     let max_delay = options.max_delay;
@@ -522,6 +579,7 @@ async fn stream_loop(
             batcher.flush(Some(stream)).await?;
             last_activity = Instant::now();
         }
+        idle.maybe_confirm(stream, batcher)?;
         if let Some(every) = options.status_every {
             if last_status.elapsed() >= every {
                 let s = stream.status();
@@ -605,7 +663,8 @@ mod tests {
             SourceRecord::read(&path, "1", "odoo").unwrap(),
             Some(SourceRecord {
                 slot: "s".into(),
-                consistent_point: Some(42)
+                consistent_point: Some(42),
+                confirmed_up_to: None,
             })
         );
         let e = SourceRecord::read(&path, "2", "odoo").unwrap_err();

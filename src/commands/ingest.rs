@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crossdock_ingest::pipeline::{self, Event, PipelineOptions};
 use crossdock_ingest::postgres::{format_lsn, PgUrl, SourceOptions};
+use crossdock_ingest::IngestError;
 use crossdock_warehouse::Warehouse;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -156,8 +157,14 @@ fn print_event(event: Event<'_>, bar: &mut Option<ProgressBar>) {
             } else {
                 String::new()
             };
+            let full = match error {
+                IngestError::Warehouse(e) if e.is_storage_full() => {
+                    "the warehouse's storage is full — waiting for space (nothing partial is kept): "
+                }
+                _ => "",
+            };
             eprintln!(
-                "{error}{again}; reconnecting in {:.1} s",
+                "{full}{error}{again}; reconnecting in {:.1} s",
                 wait.as_secs_f64()
             );
         }

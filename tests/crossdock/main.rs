@@ -12,11 +12,14 @@
 //! - `dashboard`: headless Chromium renders the dashboard page.
 //! - `postgres`: change-data capture from a real PostgreSQL (snapshot, stream,
 //!   every type, kill -9 and resume, slot advance), checked with `verify`.
+//! - `faults`: the CDC path under faults (bad credentials, missing database
+//!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
 mod bad_input;
 mod cli;
 mod common;
 mod crash_resume;
 mod dashboard;
+mod faults;
 mod outside_reader;
 mod postgres;

@@ -38,10 +38,14 @@
 //!
 //! The slot is confirmed (`flush`) only up to the position the caller
 //! passes to [`Stream::confirm`] after the warehouse committed it — never
-//! further — with one exception that is safe: when every transaction
-//! handed out is confirmed and none is open, a keepalive's or heartbeat
-//! message's LSN is confirmed too (what PostgreSQL's own subscriber does), so
-//! the slot advances while only untracked tables are written. Keepalives
+//! further. When every transaction handed out is confirmed and none is
+//! open, a keepalive's or heartbeat message's LSN may be confirmed too (what
+//! PostgreSQL's own subscriber does), so the slot advances while only
+//! untracked tables are written: the stream offers it as
+//! [`StreamStatus::idle`], and the caller records it (in the source record)
+//! *before* confirming it. So the slot is never confirmed past what the
+//! warehouse recorded, and a slot that is — one dropped and created again
+//! under the same name, which skipped changes — is recognised ([`plan`]). Keepalives
 //! asking for a reply are answered by the replication crate at once. When
 //! the tracked tables have been quiet for `heartbeat_interval`, the source
 //! writes an empty non-transactional logical message so the server has
@@ -180,6 +184,7 @@ pub enum Plan {
 pub fn plan(
     resume: Position,
     consistent_point: Option<Position>,
+    confirmed_up_to: Position,
     slot: Option<&SlotInfo>,
     resnapshot: bool,
 ) -> Plan {
@@ -210,6 +215,21 @@ pub fn plan(
             reason: "the slot was invalidated before the snapshot completed: it is taken again"
                 .into(),
         },
+        // crossdock never lets its slot be confirmed past what it recorded
+        // (the warehouse's position, or an idle LSN in the source record):
+        // a slot further ahead is another one of the same name (dropped
+        // and created again), which skipped changes the warehouse lacks
+        (Some(s), Some(_)) if complete && s.confirmed_flush > resume.max(confirmed_up_to) => {
+            Plan::SlotLost {
+                reason: format!(
+                    "the slot is confirmed up to {}, past everything this warehouse recorded \
+                     ({}): it is not the slot the warehouse streamed from (dropped and created \
+                     again?), and changes in between may be missing",
+                    format_lsn(s.confirmed_flush),
+                    format_lsn(resume.max(confirmed_up_to))
+                ),
+            }
+        }
         (Some(_), None) => Plan::Snapshot {
             reason: "the slot exists but no completed snapshot from it is recorded".into(),
         },
@@ -952,6 +972,12 @@ pub struct StreamStatus {
     pub transactions: u64,
     /// Row changes handed out.
     pub changes: u64,
+    /// An LSN the slot may be confirmed up to although no transaction of
+    /// ours ends there (a keepalive's or heartbeat's, past WAL that holds
+    /// nothing for us), when everything handed out is durable. The caller
+    /// records it before confirming it ([`Stream::confirm`]): see the
+    /// module documentation, "Standby status".
+    pub idle: u64,
 }
 
 /// The tables' definitions widened by the columns PostgreSQL has and they
@@ -1008,6 +1034,7 @@ struct SharedStatus {
     last_commit_ts: AtomicI64,
     transactions: AtomicU64,
     changes: AtomicU64,
+    idle: AtomicU64,
 }
 
 /// The pgoutput stream, decoded into [`Transaction`]s on a task of its own.
@@ -1096,6 +1123,7 @@ impl Stream {
             last_commit_ts: s.last_commit_ts.load(Ordering::Relaxed),
             transactions: s.transactions.load(Ordering::Relaxed),
             changes: s.changes.load(Ordering::Relaxed),
+            idle: s.idle.load(Ordering::Relaxed),
         }
     }
 
@@ -1301,11 +1329,10 @@ impl Decoder {
             }
             if let Some(lsn) = idle_lsn {
                 // nothing open, everything handed out is durable: the slot
-                // may move past WAL that holds nothing for us
+                // may move past WAL that holds nothing for us — once the
+                // caller has recorded it (it confirms it then)
                 if open.is_none() && confirmed >= handed && lsn > acked {
-                    acked = lsn;
-                    repl.update_applied_lsn(Lsn::from_u64(acked));
-                    status.confirmed.store(acked, Ordering::Relaxed);
+                    status.idle.fetch_max(lsn, Ordering::Relaxed);
                 }
             }
         }
@@ -1592,48 +1619,69 @@ mod tests {
             invalidated: true,
             ..slot.clone()
         };
-        assert!(matches!(plan(0, None, None, false), Plan::Snapshot { .. }));
+        assert!(matches!(
+            plan(0, None, 0, None, false),
+            Plan::Snapshot { .. }
+        ));
         // a complete snapshot whose slot is gone: never a silent re-snapshot
         assert!(matches!(
-            plan(100, Some(100), None, false),
+            plan(100, Some(100), 0, None, false),
             Plan::SlotLost { .. }
         ));
         assert!(matches!(
-            plan(100, Some(100), Some(&lost), false),
+            plan(100, Some(100), 0, Some(&lost), false),
             Plan::SlotLost { .. }
         ));
         // ... unless the operator asks for one
         assert!(matches!(
-            plan(100, Some(100), None, true),
+            plan(100, Some(100), 0, None, true),
             Plan::Snapshot { .. }
         ));
         assert!(matches!(
-            plan(700, Some(100), Some(&slot), true),
+            plan(700, Some(100), 0, Some(&slot), true),
             Plan::Snapshot { .. }
         ));
         // an incomplete snapshot is taken again
         assert!(matches!(
-            plan(50, Some(100), None, false),
+            plan(50, Some(100), 0, None, false),
             Plan::Snapshot { .. }
         ));
         assert!(matches!(
-            plan(99, Some(100), Some(&lost), false),
+            plan(99, Some(100), 0, Some(&lost), false),
             Plan::Snapshot { .. }
         ));
         assert!(matches!(
-            plan(100, None, Some(&slot), false),
+            plan(100, None, 0, Some(&slot), false),
             Plan::Snapshot { .. }
         ));
         assert!(matches!(
-            plan(99, Some(100), Some(&slot), false),
+            plan(99, Some(100), 0, Some(&slot), false),
             Plan::Snapshot { .. }
         ));
         assert_eq!(
-            plan(100, Some(100), Some(&slot), false),
+            plan(100, Some(100), 0, Some(&slot), false),
             Plan::Stream { from: 100 }
         );
         assert_eq!(
-            plan(700, Some(100), Some(&slot), false),
+            plan(700, Some(100), 0, Some(&slot), false),
+            Plan::Stream { from: 700 }
+        );
+        // a slot confirmed past what the warehouse recorded is not ours
+        let ahead = SlotInfo {
+            confirmed_flush: 900,
+            ..slot.clone()
+        };
+        assert!(matches!(
+            plan(700, Some(100), 0, Some(&ahead), false),
+            Plan::SlotLost { .. }
+        ));
+        assert!(matches!(
+            plan(700, Some(100), 800, Some(&ahead), false),
+            Plan::SlotLost { .. }
+        ));
+        // ... unless the warehouse recorded the idle LSN it confirmed
+        assert_eq!(
+            plan(700, Some(100), 900, Some(&ahead), false),
             Plan::Stream { from: 700 }
         );
     }
