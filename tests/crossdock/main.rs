@@ -10,6 +10,7 @@
 //! - `cli`: the binary as a user runs it, including `kill -9` and resume.
 //! - `outside_reader`: the Python `deltalake` package reads the same tables.
 //! - `dashboard`: headless Chromium renders the dashboard page.
+//! - `users`: `crossdock user ...` and `serve` as an operator runs them.
 //! - `postgres`: change-data capture from a real PostgreSQL (snapshot, stream,
 //!   every type, kill -9 and resume, slot advance), checked with `verify`.
 
@@ -20,3 +21,4 @@ mod crash_resume;
 mod dashboard;
 mod outside_reader;
 mod postgres;
+mod users;
