@@ -40,7 +40,8 @@ struct Cli {
     )]
     data: String,
 
-    /// Log more (-v: debug, -vv: trace). Logs go to stderr; RUST_LOG also works.
+    /// Log more (-v: debug, -vv: trace). Logs go to stderr, in colour only
+    /// on a terminal and without NO_COLOR; RUST_LOG also works.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 
@@ -97,9 +98,14 @@ enum UserCommand {
         #[arg(long)]
         role: String,
         /// Companies the user sees (res_company ids, comma-separated, e.g. 1,2);
-        /// required except for admins, who see every company.
+        /// required except for admins, who see every company. Each must be a
+        /// company of the warehouse.
         #[arg(long)]
         company: Option<String>,
+        /// Accept company ids the warehouse does not know (yet), e.g. before
+        /// the first ingest.
+        #[arg(long)]
+        allow_unknown_company: bool,
         /// Read the password (at least 10 characters) from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -108,8 +114,48 @@ enum UserCommand {
     List,
     /// Disable a user: they can no longer log in, their sessions and tokens stop working.
     Disable {
-        /// The user's name.
+        /// The user's name (any case).
         name: String,
+    },
+    /// Enable a disabled user again: they can log in, and their tokens that
+    /// are neither expired nor revoked work again.
+    Enable {
+        /// The user's name (any case).
+        name: String,
+    },
+    /// Clear a user's failed logins, so the login throttle lets them in
+    /// again at once (also on a running server).
+    Unlock {
+        /// The user's name (any case).
+        name: String,
+    },
+    /// Set a new password for a user: generated and printed once (on
+    /// stdout), or read with --password-stdin. Also clears their failed
+    /// logins.
+    ResetPassword {
+        /// The user's name (any case).
+        name: String,
+        /// Read the password (at least 10 characters) from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's roles, and their companies when --company is given.
+    #[command(
+        after_help = "Example:\n  crossdock user set-roles ana --role planner,service --company 1,2"
+    )]
+    SetRoles {
+        /// The user's name (any case).
+        name: String,
+        /// One or more roles, comma-separated: executive, planner, service, procurement, admin.
+        #[arg(long)]
+        role: String,
+        /// Companies the user sees (res_company ids, comma-separated);
+        /// unchanged when not given.
+        #[arg(long)]
+        company: Option<String>,
+        /// Accept company ids the warehouse does not know (yet).
+        #[arg(long)]
+        allow_unknown_company: bool,
     },
     /// Issue an API token for a user and print it once (on stdout); send it
     /// as `Authorization: Bearer <token>`. Only its hash is stored.
@@ -302,6 +348,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -331,6 +378,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Colour log lines only when they go to a terminal, and not when
+/// `NO_COLOR` is set to anything but the empty string (https://no-color.org).
+fn colour_logs() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
 }
 
 /// Errors of the command line: each says what failed and, where it can, what to do.

@@ -1,4 +1,39 @@
-//! Rendering KPI reports as an aligned table or CSV.
+//! Rendering KPI reports as an aligned table or CSV, and writing what
+//! commands print to standard output.
+
+use std::io::Write;
+
+use crate::CliError;
+
+/// Writes `text` to standard output. Output closed by the reader (`crossdock
+/// user tokens | head`) ends the listing quietly: the command succeeds, as
+/// with the usual SIGPIPE behaviour, instead of panicking.
+pub fn print_list(text: &str) -> Result<(), CliError> {
+    match write_stdout(text) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(stdout_error),
+    }
+}
+
+/// Writes a secret shown once (a password, a token) to standard output:
+/// when it cannot be written, even to a closed pipe, that is an error,
+/// since nobody will see it.
+pub fn print_secret(text: &str) -> Result<(), CliError> {
+    write_stdout(text).map_err(stdout_error)
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+fn stdout_error(source: std::io::Error) -> CliError {
+    CliError::Io {
+        path: "<stdout>".into(),
+        source,
+    }
+}
 
 use crossdock_warehouse::kpi::{self, KpiReport, KpiRow};
 use rust_decimal::Decimal;

@@ -95,6 +95,18 @@ pub enum AccessError {
         /// The name.
         name: String,
     },
+    /// The user is not disabled.
+    #[error("user {name:?} is not disabled")]
+    AlreadyEnabled {
+        /// The name.
+        name: String,
+    },
+    /// The change would leave no enabled admin.
+    #[error("user {name:?} is the last enabled admin and keeps the admin role; make another admin first")]
+    LastAdmin {
+        /// The name.
+        name: String,
+    },
     /// A user tried to disable themselves (an admin locking the last door).
     #[error("user {name:?} cannot disable themselves; ask another admin, or use `crossdock user disable`")]
     SelfDisable {

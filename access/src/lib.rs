@@ -40,7 +40,7 @@ pub mod visibility;
 pub use error::{AccessError, Result};
 pub use role::Role;
 pub use store::{
-    audit_csv, generate_password, parse_companies, AuditEntry, IssuedToken, NewUser, Token, User,
-    UserStore,
+    audit_csv, constant_time_eq, generate_password, parse_companies, AuditEntry, IssuedToken,
+    NewUser, Token, User, UserStore,
 };
 pub use visibility::{FieldClass, Visibility};

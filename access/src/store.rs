@@ -1,10 +1,15 @@
 //! [`UserStore`]: users, API tokens and the audit trail, in one SQLite file.
 //!
-//! Tables (schema version 1, `PRAGMA user_version`):
+//! Tables (schema version 2, `PRAGMA user_version`):
 //!
-//! - `users (id, name UNIQUE, password_hash, roles, companies, disabled, created_at)`:
-//!   `password_hash` is an argon2id PHC string; `roles` and `companies` are
-//!   comma-separated (`planner,service`, `1,2`).
+//! - `users (id, name UNIQUE, password_hash, roles, companies, disabled, created_at,
+//!   failures_cleared)`: `password_hash` is an argon2id PHC string; `roles`
+//!   and `companies` are comma-separated (`planner,service`, `1,2`). Names
+//!   are unique regardless of case (index `users_name_nocase`, `COLLATE
+//!   NOCASE`; names are ASCII) and found regardless of case: `Admin` logs in
+//!   as `admin`. `failures_cleared` counts the times an admin cleared the
+//!   user's failed logins (`unlock`, `reset-password`); the server's login
+//!   throttle forgets the account's failures when it sees it change.
 //! - `tokens (id, user_name, secret_hash, label, expires_at, revoked_at, created_at)`:
 //!   only the SHA-256 of the secret is kept. A token reads
 //!   `cdk_<id>_<secret>`; it is shown once, when issued.
@@ -15,6 +20,10 @@
 //! Every change to a user or a token writes its audit row in the same SQLite
 //! transaction: both are stored, or neither. Times are Unix seconds (UTC) in
 //! the file and [`DateTime<Utc>`] here.
+//!
+//! Schema 1 (names compared case-sensitively) is migrated to 2 when opened;
+//! a store holding two names that differ only in case is refused
+//! ([`AccessError::Corrupt`], naming them) until one is removed.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -78,8 +87,24 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: UPDATE is not allowed'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: DELETE is not allowed'); END;
-PRAGMA user_version = 1;
 "#;
+
+/// From schema 1 to 2: names unique and found regardless of case, and the
+/// counter of cleared login failures.
+const MIGRATE_TO_2: &str = r#"
+CREATE UNIQUE INDEX users_name_nocase ON users (name COLLATE NOCASE);
+ALTER TABLE users ADD COLUMN failures_cleared INTEGER NOT NULL DEFAULT 0;
+PRAGMA user_version = 2;
+"#;
+
+/// The schema version this crossdock writes.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The columns [`UserStore::read_user`] reads, in order.
+const USER_COLUMNS: &str = "name, roles, companies, disabled, created_at";
+
+/// The columns [`UserStore::read_token`] reads, in order.
+const TOKEN_COLUMNS: &str = "id, user_name, label, expires_at, revoked_at, created_at";
 
 /// A user, as stored (without the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -313,7 +338,9 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares two byte strings in time that depends on their length only, not
+/// on where they differ (secrets: token hashes, CSRF tokens).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -339,6 +366,57 @@ fn join<T: ToString>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Brings a schema-1 (or new) store to [`SCHEMA_VERSION`], in one immediate
+/// transaction (two processes opening the store at once migrate it once).
+fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    let err = |doing: &'static str| {
+        let path = path.to_path_buf();
+        move |source| AccessError::Store {
+            path,
+            doing: doing.to_string(),
+            source,
+        }
+    };
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(err("migrating the schema"))?;
+    let result = (|| {
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err("reading the schema version"))?;
+        if version >= 2 {
+            return Ok(());
+        }
+        let clashes: Vec<String> = {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT group_concat(name, ', ') FROM users GROUP BY lower(name) HAVING count(*) > 1",
+                )
+                .map_err(err("looking for names that differ only in case"))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(err("looking for names that differ only in case"))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(err("looking for names that differ only in case"))?
+        };
+        if !clashes.is_empty() {
+            return Err(AccessError::Corrupt {
+                path: path.to_path_buf(),
+                what: format!(
+                    "user names are case-insensitive from schema 2 on, and these differ only in case: {}; \
+                     delete all but one of each (with their tokens) using sqlite3, then start crossdock again",
+                    clashes.join("; ")
+                ),
+            });
+        }
+        conn.execute_batch(MIGRATE_TO_2)
+            .map_err(err("migrating the schema to version 2"))
+    })();
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    conn.execute_batch(end)
+        .map_err(err("migrating the schema"))?;
+    result
 }
 
 impl UserStore {
@@ -371,11 +449,11 @@ impl UserStore {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err("reading the schema version"))?;
-        if version > 1 {
+        if version > SCHEMA_VERSION {
             return Err(AccessError::Corrupt {
                 path: path.to_path_buf(),
                 what: format!(
-                    "schema version {version} is newer than this crossdock understands (1)"
+                    "schema version {version} is newer than this crossdock understands ({SCHEMA_VERSION})"
                 ),
             });
         }
@@ -383,6 +461,9 @@ impl UserStore {
             .map_err(err("setting pragmas"))?;
         conn.execute_batch(SCHEMA)
             .map_err(err("creating the tables"))?;
+        if version < SCHEMA_VERSION {
+            migrate(&conn, path)?;
+        }
         Ok(UserStore {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -452,18 +533,18 @@ impl UserStore {
         tx.commit().map_err(self.err("committing an audit row"))
     }
 
-    /// Adds a user (audited as `user.add` by `actor`).
-    pub fn add_user(&self, actor: &str, new: &NewUser) -> Result<User> {
-        check_name(&new.name)?;
-        let mut roles = new.roles.clone();
+    /// Sorts and checks the roles and companies of a user: at least one
+    /// role, positive company ids, at least one company unless an admin.
+    fn normalize(name: &str, roles: &[Role], companies: &[i64]) -> Result<(Vec<Role>, Vec<i64>)> {
+        let mut roles = roles.to_vec();
         roles.sort();
         roles.dedup();
         if roles.is_empty() {
             return Err(AccessError::NoRoles {
-                name: new.name.clone(),
+                name: name.to_string(),
             });
         }
-        let mut companies = new.companies.clone();
+        let mut companies = companies.to_vec();
         companies.sort();
         companies.dedup();
         if let Some(bad) = companies.iter().find(|c| **c <= 0) {
@@ -473,9 +554,18 @@ impl UserStore {
         }
         if companies.is_empty() && !roles.contains(&Role::Admin) {
             return Err(AccessError::NoCompanies {
-                name: new.name.clone(),
+                name: name.to_string(),
             });
         }
+        Ok((roles, companies))
+    }
+
+    /// Adds a user (audited as `user.add` by `actor`). A user whose name
+    /// differs only in case from an existing one is refused
+    /// ([`AccessError::UserExists`]).
+    pub fn add_user(&self, actor: &str, new: &NewUser) -> Result<User> {
+        check_name(&new.name)?;
+        let (roles, companies) = Self::normalize(&new.name, &new.roles, &new.companies)?;
         check_password(&new.password)?;
         let hash = hash_password(&new.password)?;
         let user = User {
@@ -489,15 +579,10 @@ impl UserStore {
         let tx = conn
             .transaction()
             .map_err(self.err("starting a transaction"))?;
-        let exists: bool = tx
-            .query_row(
-                "SELECT count(*) > 0 FROM users WHERE name = ?1",
-                [&user.name],
-                |r| r.get(0),
-            )
-            .map_err(self.err(format!("looking up user {:?}", user.name)))?;
-        if exists {
-            return Err(AccessError::UserExists { name: user.name });
+        if let Some(existing) = self.find_user(&tx, &user.name)? {
+            return Err(AccessError::UserExists {
+                name: existing.name,
+            });
         }
         tx.execute(
             "INSERT INTO users (name, password_hash, roles, companies, disabled, created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
@@ -517,25 +602,21 @@ impl UserStore {
         Ok(user)
     }
 
+    /// The one reader of a `users` row (columns [`USER_COLUMNS`]).
     fn read_user(&self, row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<User>> {
         let name: String = row.get(0)?;
         let roles: String = row.get(1)?;
         let companies: String = row.get(2)?;
         let disabled: bool = row.get(3)?;
         let created_at: i64 = row.get(4)?;
-        let corrupt = |what: String| AccessError::Corrupt {
+        let corrupt = |e: AccessError| AccessError::Corrupt {
             path: self.path.clone(),
-            what,
+            what: format!("user {name:?}: {e}"),
         };
-        let roles = match Role::parse_list(&roles) {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(corrupt(format!("user {name:?}: {e}")))),
-        };
-        let companies = match parse_companies(&companies) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(corrupt(format!("user {name:?}: {e}")))),
-        };
-        Ok(Ok(User {
+        let parsed = Role::parse_list(&roles)
+            .and_then(|roles| Ok((roles, parse_companies(&companies)?)))
+            .map_err(corrupt);
+        Ok(parsed.map(|(roles, companies)| User {
             name,
             roles,
             companies,
@@ -544,92 +625,236 @@ impl UserStore {
         }))
     }
 
-    /// Every user, by name.
-    pub fn users(&self) -> Result<Vec<User>> {
-        let conn = self.conn();
+    /// The users a `WHERE ...` clause selects (on any connection or
+    /// transaction), by name.
+    fn select_users(
+        &self,
+        conn: &Connection,
+        filter: &str,
+        args: impl rusqlite::Params,
+        doing: &str,
+    ) -> Result<Vec<User>> {
         let mut stmt = conn
-            .prepare("SELECT name, roles, companies, disabled, created_at FROM users ORDER BY name")
-            .map_err(self.err("listing users"))?;
+            .prepare(&format!(
+                "SELECT {USER_COLUMNS} FROM users {filter} ORDER BY name"
+            ))
+            .map_err(self.err(doing))?;
         let rows = stmt
-            .query_map([], |r| self.read_user(r))
-            .map_err(self.err("listing users"))?;
+            .query_map(args, |r| self.read_user(r))
+            .map_err(self.err(doing))?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(row.map_err(self.err("listing users"))??);
+            out.push(row.map_err(self.err(doing))??);
         }
         Ok(out)
     }
 
-    /// One user, if it exists.
+    /// The user named `name`, in any case.
+    fn find_user(&self, conn: &Connection, name: &str) -> Result<Option<User>> {
+        Ok(self
+            .select_users(
+                conn,
+                "WHERE name = ?1 COLLATE NOCASE",
+                [name],
+                &format!("looking up user {name:?}"),
+            )?
+            .pop())
+    }
+
+    /// Every user, by name.
+    pub fn users(&self) -> Result<Vec<User>> {
+        self.select_users(&self.conn(), "", params![], "listing users")
+    }
+
+    /// One user, if it exists; the name is matched regardless of case
+    /// (the answer carries the name as stored).
     pub fn user(&self, name: &str) -> Result<Option<User>> {
-        let conn = self.conn();
-        conn.query_row(
-            "SELECT name, roles, companies, disabled, created_at FROM users WHERE name = ?1",
-            [name],
-            |r| self.read_user(r),
-        )
-        .optional()
-        .map_err(self.err(format!("looking up user {name:?}")))?
-        .transpose()
+        self.find_user(&self.conn(), name)
+    }
+
+    /// Changes one user in one transaction with its audit row (`action`,
+    /// the user before and after): `change` gets the transaction and the
+    /// user as stored, makes the change and returns the user after it.
+    fn change_user(
+        &self,
+        actor: &str,
+        name: &str,
+        action: &str,
+        change: impl FnOnce(&Transaction<'_>, &User) -> Result<User>,
+    ) -> Result<User> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction()
+            .map_err(self.err("starting a transaction"))?;
+        let before = self
+            .find_user(&tx, name)?
+            .ok_or_else(|| AccessError::NoSuchUser {
+                name: name.to_string(),
+            })?;
+        let after = change(&tx, &before)?;
+        self.audit_in(
+            &tx,
+            actor,
+            action,
+            &before.name,
+            Some(before.audit_json()),
+            Some(after.audit_json()),
+        )?;
+        tx.commit()
+            .map_err(self.err(format!("{action} of user {:?}", before.name)))?;
+        Ok(after)
     }
 
     /// Disables a user (audited as `user.disable`); their tokens stop
     /// working with them. `actor` may not disable themselves.
     pub fn disable_user(&self, actor: &str, name: &str) -> Result<User> {
-        if actor == name {
+        if actor.eq_ignore_ascii_case(name) {
             return Err(AccessError::SelfDisable {
                 name: name.to_string(),
             });
         }
-        let before = self.user(name)?.ok_or_else(|| AccessError::NoSuchUser {
-            name: name.to_string(),
-        })?;
-        if before.disabled {
-            return Err(AccessError::AlreadyDisabled {
-                name: name.to_string(),
-            });
-        }
-        let after = User {
-            disabled: true,
-            ..before.clone()
-        };
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction()
-            .map_err(self.err("starting a transaction"))?;
-        let changed = tx
-            .execute(
-                "UPDATE users SET disabled = 1 WHERE name = ?1 AND disabled = 0",
-                [name],
+        self.change_user(actor, name, "user.disable", |tx, before| {
+            if before.disabled {
+                return Err(AccessError::AlreadyDisabled {
+                    name: before.name.clone(),
+                });
+            }
+            tx.execute(
+                "UPDATE users SET disabled = 1 WHERE name = ?1",
+                [&before.name],
             )
-            .map_err(self.err(format!("disabling user {name:?}")))?;
-        if changed == 0 {
-            return Err(AccessError::AlreadyDisabled {
-                name: name.to_string(),
-            });
-        }
-        self.audit_in(
-            &tx,
-            actor,
-            "user.disable",
-            name,
-            Some(before.audit_json()),
-            Some(after.audit_json()),
-        )?;
-        tx.commit()
-            .map_err(self.err(format!("disabling user {name:?}")))?;
-        Ok(after)
+            .map_err(self.err(format!("disabling user {:?}", before.name)))?;
+            Ok(User {
+                disabled: true,
+                ..before.clone()
+            })
+        })
+    }
+
+    /// Enables a disabled user again (audited as `user.enable`): they can
+    /// log in, and their tokens that are neither expired nor revoked work
+    /// again.
+    pub fn enable_user(&self, actor: &str, name: &str) -> Result<User> {
+        self.change_user(actor, name, "user.enable", |tx, before| {
+            if !before.disabled {
+                return Err(AccessError::AlreadyEnabled {
+                    name: before.name.clone(),
+                });
+            }
+            tx.execute(
+                "UPDATE users SET disabled = 0 WHERE name = ?1",
+                [&before.name],
+            )
+            .map_err(self.err(format!("enabling user {:?}", before.name)))?;
+            Ok(User {
+                disabled: false,
+                ..before.clone()
+            })
+        })
+    }
+
+    /// Sets a user's roles, and their companies when `companies` is given
+    /// (audited as `user.set_roles`). The same rules as for a new user
+    /// apply; the last enabled admin cannot lose the admin role
+    /// ([`AccessError::LastAdmin`]).
+    pub fn set_roles(
+        &self,
+        actor: &str,
+        name: &str,
+        roles: &[Role],
+        companies: Option<&[i64]>,
+    ) -> Result<User> {
+        self.change_user(actor, name, "user.set_roles", |tx, before| {
+            let (roles, companies) =
+                Self::normalize(&before.name, roles, companies.unwrap_or(&before.companies))?;
+            if before.has(Role::Admin) && !roles.contains(&Role::Admin) && !before.disabled {
+                let others = self
+                    .select_users(
+                        tx,
+                        "WHERE disabled = 0 AND name <> ?1",
+                        [&before.name],
+                        "counting the admins",
+                    )?
+                    .into_iter()
+                    .filter(|u| u.has(Role::Admin))
+                    .count();
+                if others == 0 {
+                    return Err(AccessError::LastAdmin {
+                        name: before.name.clone(),
+                    });
+                }
+            }
+            tx.execute(
+                "UPDATE users SET roles = ?1, companies = ?2 WHERE name = ?3",
+                params![join(&roles), join(&companies), before.name],
+            )
+            .map_err(self.err(format!("setting the roles of {:?}", before.name)))?;
+            Ok(User {
+                roles,
+                companies,
+                ..before.clone()
+            })
+        })
+    }
+
+    /// Sets a new password for a user (audited as `user.reset_password`,
+    /// without the password or its hash) and clears their failed logins as
+    /// [`UserStore::unlock`] does.
+    pub fn reset_password(&self, actor: &str, name: &str, password: &str) -> Result<User> {
+        check_password(password)?;
+        // argon2 before the lock: slow on purpose
+        let hash = hash_password(password)?;
+        self.change_user(actor, name, "user.reset_password", |tx, before| {
+            tx.execute(
+                "UPDATE users SET password_hash = ?1, failures_cleared = failures_cleared + 1 WHERE name = ?2",
+                params![hash, before.name],
+            )
+            .map_err(self.err(format!("resetting the password of {:?}", before.name)))?;
+            Ok(before.clone())
+        })
+    }
+
+    /// Clears a user's failed logins (audited as `user.unlock`): the
+    /// store counts it in `failures_cleared`, which the server's login
+    /// throttle reads on every attempt, so this works on a running server
+    /// from another process (`crossdock user unlock`).
+    pub fn unlock(&self, actor: &str, name: &str) -> Result<User> {
+        self.change_user(actor, name, "user.unlock", |tx, before| {
+            tx.execute(
+                "UPDATE users SET failures_cleared = failures_cleared + 1 WHERE name = ?1",
+                [&before.name],
+            )
+            .map_err(self.err(format!("unlocking user {:?}", before.name)))?;
+            Ok(before.clone())
+        })
+    }
+
+    /// How many times the failed logins of the user named `name` (in any
+    /// case) were cleared; 0 for an unknown name. The login throttle
+    /// forgets an account's failures when this changes.
+    pub fn failures_cleared(&self, name: &str) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT failures_cleared FROM users WHERE name = ?1 COLLATE NOCASE",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err(format!("looking up user {name:?}")))?
+            .unwrap_or(0))
     }
 
     /// Checks a password. The user when it is right and the user is not
     /// disabled; None otherwise (unknown user, wrong password, disabled),
-    /// after the same argon2 work in every case. Slow on purpose (argon2):
-    /// call it off the async runtime's threads.
+    /// after the same argon2 work in every case. The name is matched
+    /// regardless of case. Slow on purpose (argon2): call it off the async
+    /// runtime's threads.
     pub fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
         let found = {
             let conn = self.conn();
             conn.query_row(
-                "SELECT password_hash FROM users WHERE name = ?1",
+                "SELECT password_hash FROM users WHERE name = ?1 COLLATE NOCASE",
                 [name],
                 |r| r.get::<_, String>(0),
             )
@@ -699,6 +924,7 @@ impl UserStore {
         Ok(IssuedToken { token, secret })
     }
 
+    /// The one reader of a `tokens` row (columns [`TOKEN_COLUMNS`]).
     fn read_token(row: &rusqlite::Row<'_>) -> rusqlite::Result<Token> {
         Ok(Token {
             id: row.get(0)?,
@@ -714,10 +940,10 @@ impl UserStore {
     pub fn tokens(&self, user: Option<&str>) -> Result<Vec<Token>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(
-                "SELECT id, user_name, label, expires_at, revoked_at, created_at FROM tokens
-                 WHERE ?1 IS NULL OR user_name = ?1 ORDER BY created_at, id",
-            )
+            .prepare(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens
+                 WHERE ?1 IS NULL OR user_name = ?1 COLLATE NOCASE ORDER BY created_at, id"
+            ))
             .map_err(self.err("listing tokens"))?;
         let rows = stmt
             .query_map([user], Self::read_token)
@@ -734,7 +960,7 @@ impl UserStore {
             .map_err(self.err("starting a transaction"))?;
         let before = tx
             .query_row(
-                "SELECT id, user_name, label, expires_at, revoked_at, created_at FROM tokens WHERE id = ?1",
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?1"),
                 [id],
                 Self::read_token,
             )
@@ -787,7 +1013,7 @@ impl UserStore {
         let found = {
             let conn = self.conn();
             conn.query_row(
-                "SELECT id, user_name, label, expires_at, revoked_at, created_at, secret_hash FROM tokens WHERE id = ?1",
+                &format!("SELECT {TOKEN_COLUMNS}, secret_hash FROM tokens WHERE id = ?1"),
                 [id],
                 |r| Ok((Self::read_token(r)?, r.get::<_, String>(6)?)),
             )
@@ -1112,5 +1338,193 @@ mod tests {
         assert!(csv.contains("\"'=cmd()\""), "{csv}");
         assert!(csv.contains("\"a\"\"b\""), "{csv}");
         assert!(csv.contains("\"{\"\"k\"\":1}\""), "{csv}");
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_unique() {
+        let (_d, s) = store();
+        s.add_user("t", &new_user("admin", &[Role::Admin], &[]))
+            .unwrap();
+        let e = s
+            .add_user("t", &new_user("ADMIN", &[Role::Admin], &[]))
+            .unwrap_err();
+        assert!(
+            matches!(&e, AccessError::UserExists { name } if name == "admin"),
+            "{e}"
+        );
+        let found = s
+            .verify_password("Admin", "correct horse battery")
+            .unwrap()
+            .expect("Admin finds admin");
+        assert_eq!(found.name, "admin", "the stored name is answered");
+        assert_eq!(s.user("ADMIN").unwrap().unwrap().name, "admin");
+        s.add_user("t", &new_user("Bo", &[Role::Planner], &[1]))
+            .unwrap();
+        let t = s
+            .issue_token("t", "bo", "", Utc::now() + Duration::days(1))
+            .unwrap();
+        assert_eq!(t.token.user, "Bo");
+        assert_eq!(s.tokens(Some("BO")).unwrap().len(), 1);
+        assert!(matches!(
+            s.disable_user("bo", "BO"),
+            Err(AccessError::SelfDisable { .. })
+        ));
+        assert!(s.disable_user("admin", "bO").unwrap().disabled);
+        assert_eq!(s.audit(0, 10).unwrap().last().unwrap().subject, "Bo");
+    }
+
+    /// A schema-1 store, as crossdock before case-insensitive names wrote it.
+    fn v1_store(dir: &Path, names: &[&str]) {
+        let path = dir.join(STORE_FILE);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch("PRAGMA user_version = 1").unwrap();
+        let hash = hash_password("correct horse battery").unwrap();
+        for n in names {
+            conn.execute(
+                "INSERT INTO users (name, password_hash, roles, companies, disabled, created_at) VALUES (?1, ?2, 'planner', '1', 0, 0)",
+                params![n, hash],
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_schema_1_store_is_migrated_and_clashing_names_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        v1_store(dir.path(), &["Ana", "bo"]);
+        let s = UserStore::open_in(dir.path()).unwrap();
+        assert!(s
+            .verify_password("ana", "correct horse battery")
+            .unwrap()
+            .is_some());
+        assert!(matches!(
+            s.add_user("t", &new_user("BO", &[Role::Planner], &[1])),
+            Err(AccessError::UserExists { .. })
+        ));
+        assert_eq!(s.failures_cleared("ANA").unwrap(), 0);
+        drop(s);
+        // opened again: already at version 2, nothing to do
+        let s = UserStore::open_in(dir.path()).unwrap();
+        assert_eq!(s.users().unwrap().len(), 2);
+
+        let dir = tempfile::tempdir().unwrap();
+        v1_store(dir.path(), &["admin", "ADMIN", "ok"]);
+        let e = UserStore::open_in(dir.path()).unwrap_err();
+        assert!(matches!(e, AccessError::Corrupt { .. }), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("admin, ADMIN") || text.contains("ADMIN, admin"),
+            "{text}"
+        );
+        // nothing was changed: still schema 1
+        let conn = Connection::open(dir.path().join(STORE_FILE)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+    }
+
+    #[test]
+    fn enable_set_roles_reset_password_and_unlock_are_audited() {
+        let (_d, s) = store();
+        s.add_user("t", &new_user("root", &[Role::Admin], &[]))
+            .unwrap();
+        s.add_user("t", &new_user("ana", &[Role::Planner], &[1]))
+            .unwrap();
+        assert!(matches!(
+            s.enable_user("root", "ana"),
+            Err(AccessError::AlreadyEnabled { .. })
+        ));
+        s.disable_user("root", "ana").unwrap();
+        assert!(!s.enable_user("root", "ANA").unwrap().disabled);
+        assert!(s
+            .verify_password("ana", "correct horse battery")
+            .unwrap()
+            .is_some());
+
+        let u = s
+            .set_roles(
+                "root",
+                "ana",
+                &[Role::Service, Role::Executive],
+                Some(&[2, 1]),
+            )
+            .unwrap();
+        assert_eq!(
+            (u.roles.clone(), u.companies.clone()),
+            (vec![Role::Executive, Role::Service], vec![1, 2])
+        );
+        let u = s.set_roles("root", "ana", &[Role::Planner], None).unwrap();
+        assert_eq!(u.companies, vec![1, 2], "companies kept when not given");
+        assert_eq!(s.user("ana").unwrap().unwrap(), u);
+        for (roles, companies, want) in [
+            (vec![], None, "role"),
+            (vec![Role::Planner], Some(vec![]), "company"),
+            (vec![Role::Planner], Some(vec![0]), "company"),
+        ] {
+            let e = s
+                .set_roles("root", "ana", &roles, companies.as_deref())
+                .unwrap_err();
+            assert!(e.is_user_error() && e.to_string().contains(want), "{e}");
+        }
+        assert!(matches!(
+            s.set_roles("root", "root", &[Role::Planner], Some(&[1])),
+            Err(AccessError::LastAdmin { .. })
+        ));
+        assert!(matches!(
+            s.set_roles("root", "nobody", &[Role::Planner], Some(&[1])),
+            Err(AccessError::NoSuchUser { .. })
+        ));
+
+        assert!(matches!(
+            s.reset_password("root", "ana", "short"),
+            Err(AccessError::WeakPassword { .. })
+        ));
+        s.reset_password("root", "ana", "another long password")
+            .unwrap();
+        assert!(s
+            .verify_password("ana", "correct horse battery")
+            .unwrap()
+            .is_none());
+        assert!(s
+            .verify_password("ana", "another long password")
+            .unwrap()
+            .is_some());
+        assert_eq!(s.failures_cleared("ana").unwrap(), 1);
+        s.unlock("root", "Ana").unwrap();
+        assert_eq!(s.failures_cleared("ana").unwrap(), 2);
+        assert_eq!(s.failures_cleared("nobody").unwrap(), 0);
+        assert!(matches!(
+            s.unlock("root", "nobody"),
+            Err(AccessError::NoSuchUser { .. })
+        ));
+
+        let audit = s.audit(0, 100).unwrap();
+        let actions: Vec<_> = audit.iter().skip(2).map(|a| a.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "user.disable",
+                "user.enable",
+                "user.set_roles",
+                "user.set_roles",
+                "user.reset_password",
+                "user.unlock"
+            ]
+        );
+        let roles = &audit[4];
+        assert_eq!(roles.actor, "root");
+        assert_eq!(roles.before.as_ref().unwrap()["roles"], json!(["planner"]));
+        assert_eq!(
+            roles.after.as_ref().unwrap()["roles"],
+            json!(["executive", "service"])
+        );
+        let text = serde_json::to_string(&audit).unwrap();
+        assert!(
+            !text.contains("argon2") && !text.contains("another long password"),
+            "{text}"
+        );
     }
 }

@@ -31,7 +31,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use crossdock_access::{Role, User, Visibility};
+use crossdock_access::{constant_time_eq, Role, User, Visibility};
 use rand::RngCore;
 
 use crate::error::ApiError;
@@ -43,9 +43,18 @@ pub const SESSION_COOKIE: &str = "crossdock_session";
 /// How long a session lasts after login.
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
 
-/// Failed logins allowed per account and per client address within
-/// [`LOGIN_WINDOW`]; the next attempt is a 429.
+/// Failed logins allowed per account and client address within
+/// [`LOGIN_WINDOW`]; the next attempt from that address on that account is
+/// a 429.
 pub const LOGIN_MAX_FAILURES: usize = 5;
+
+/// Failed logins allowed per account, from any address, within
+/// [`LOGIN_WINDOW`].
+pub const LOGIN_MAX_ACCOUNT_FAILURES: usize = 10;
+
+/// Failed logins allowed per client address, over every account, within
+/// [`LOGIN_WINDOW`] (against password spraying).
+pub const LOGIN_MAX_ADDRESS_FAILURES: usize = 100;
 
 /// The window failed logins are counted in.
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -162,6 +171,30 @@ pub const ROUTES: &[Route] = &[
         what: "disable a user (audited)",
     },
     Route {
+        method: "POST",
+        path: "/api/users/{name}/enable",
+        access: Access::Roles(ADMIN),
+        what: "enable a disabled user (audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/api/users/{name}/unlock",
+        access: Access::Roles(ADMIN),
+        what: "clear a user's failed logins (audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/api/users/{name}/reset-password",
+        access: Access::Roles(ADMIN),
+        what: "set a generated password, answered once (audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/api/users/{name}/roles",
+        access: Access::Roles(ADMIN),
+        what: "set a user's roles and companies (audited)",
+    },
+    Route {
         method: "GET",
         path: "/api/audit",
         access: Access::Roles(ADMIN),
@@ -175,9 +208,39 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/admin/users",
+        access: Access::Roles(ADMIN),
+        what: "add a user from the page (CSRF, audited)",
+    },
+    Route {
+        method: "POST",
         path: "/admin/users/{name}/disable",
         access: Access::Roles(ADMIN),
         what: "disable a user from the page (CSRF, audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/users/{name}/enable",
+        access: Access::Roles(ADMIN),
+        what: "enable a user from the page (CSRF, audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/users/{name}/unlock",
+        access: Access::Roles(ADMIN),
+        what: "clear a user's failed logins from the page (CSRF, audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/users/{name}/reset-password",
+        access: Access::Roles(ADMIN),
+        what: "reset a password from the page, shown once (CSRF, audited)",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/users/{name}/roles",
+        access: Access::Roles(ADMIN),
+        what: "set roles and companies from the page (CSRF, audited)",
     },
 ];
 
@@ -255,10 +318,6 @@ fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[derive(Debug)]
 struct Session {
     user: String,
@@ -318,12 +377,30 @@ impl Sessions {
     }
 }
 
-/// Failed logins per account and per client address, in a sliding window.
+/// Failed logins, in a sliding window of [`LOGIN_WINDOW`], counted three
+/// ways, each with its own ceiling:
+///
+/// - per account *and* client address ([`LOGIN_MAX_FAILURES`], 5): someone
+///   mistyping their own password waits, nobody else does;
+/// - per account, from any address ([`LOGIN_MAX_ACCOUNT_FAILURES`], 10):
+///   guessing one account's password from many addresses;
+/// - per client address, over every account ([`LOGIN_MAX_ADDRESS_FAILURES`],
+///   100): spraying many accounts from one address, high enough that the
+///   typos of everyone behind one office address do not lock them all out.
 ///
 /// An attempt is counted as a failure *when it starts* ([`LoginLimiter::begin`],
 /// under one lock with the check), and taken back when the password turns
-/// out right: a burst of concurrent attempts cannot all pass the check
-/// before the first failure is recorded.
+/// out right ([`LoginLimiter::succeeded`]) or when it was never checked
+/// ([`LoginLimiter::cancel`]): a burst of concurrent attempts cannot all
+/// pass the check before the first failure is recorded.
+///
+/// An admin clears an account's failures with `crossdock user unlock` (or
+/// the admin page): the store counts the unlocks
+/// ([`crossdock_access::UserStore::failures_cleared`]), the login handler
+/// reads that count on every attempt and hands it to [`LoginLimiter::begin`],
+/// which forgets the account's failures (per account and per account and
+/// address) when the count changed. So an unlock made by another process
+/// takes effect on a running server at the next attempt.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     inner: Mutex<LimiterState>,
@@ -331,16 +408,20 @@ pub struct LoginLimiter {
 
 #[derive(Debug, Default)]
 struct LimiterState {
+    /// Failures by key: `account:<name>`, `pair:<name> <address>`, `address:<address>`.
     failures: HashMap<String, VecDeque<Instant>>,
-    /// When a key's throttling was last written to the audit trail.
-    throttle_audited: HashMap<String, Instant>,
+    /// The store's `failures_cleared` of an account when last seen.
+    cleared: HashMap<String, i64>,
+    /// When a key's refusal was last written to the audit trail.
+    audited: HashMap<String, Instant>,
 }
 
 /// A login attempt admitted by [`LoginLimiter::begin`]; its failure is
 /// already counted.
 #[derive(Debug)]
 pub struct LoginAttempt {
-    keys: Vec<String>,
+    account: String,
+    keys: [String; 3],
     at: Instant,
 }
 
@@ -360,12 +441,39 @@ impl LoginLimiter {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Admits an attempt (and counts it as failed until
-    /// [`LoginLimiter::succeeded`]) unless any key has had
-    /// [`LOGIN_MAX_FAILURES`] failures within the window.
-    pub fn begin(&self, keys: &[String]) -> std::result::Result<LoginAttempt, Throttled> {
+    /// Admits an attempt on `account` (any case) from `address` (and counts
+    /// it as failed until [`LoginLimiter::succeeded`] or
+    /// [`LoginLimiter::cancel`]) unless one of its counts has reached its
+    /// ceiling. `cleared` is the store's
+    /// [`failures_cleared`](crossdock_access::UserStore::failures_cleared)
+    /// of the account: when it differs from the one seen last, the
+    /// account's failures are forgotten first.
+    pub fn begin(
+        &self,
+        account: &str,
+        address: &str,
+        cleared: i64,
+    ) -> std::result::Result<LoginAttempt, Throttled> {
         let now = Instant::now();
+        let account = account.to_ascii_lowercase();
+        let keys = [
+            format!("pair:{account} {address}"),
+            format!("account:{account}"),
+            format!("address:{address}"),
+        ];
+        let ceilings = [
+            LOGIN_MAX_FAILURES,
+            LOGIN_MAX_ACCOUNT_FAILURES,
+            LOGIN_MAX_ADDRESS_FAILURES,
+        ];
         let mut state = self.lock();
+        if state
+            .cleared
+            .get(&account)
+            .is_some_and(|seen| *seen != cleared)
+        {
+            state.forget_account(&account);
+        }
         state.failures.retain(|_, q| {
             while q
                 .front()
@@ -375,58 +483,102 @@ impl LoginLimiter {
             }
             !q.is_empty()
         });
+        // only accounts with failures need their count remembered
+        let LimiterState {
+            failures,
+            cleared: seen,
+            ..
+        } = &mut *state;
+        seen.retain(|a, _| failures.contains_key(&format!("account:{a}")));
+        seen.insert(account.clone(), cleared);
         state
-            .throttle_audited
+            .audited
             .retain(|_, t| now.duration_since(*t) < LOGIN_WINDOW);
-        let blocked: Vec<(&String, u64)> = keys
+        let blocked: Vec<(String, u64)> = keys
             .iter()
-            .filter_map(|k| state.failures.get(k).map(|q| (k, q)))
-            .filter(|(_, q)| q.len() >= LOGIN_MAX_FAILURES)
-            .filter_map(|(k, q)| q.front().map(|oldest| (k, oldest)))
-            .map(|(k, oldest)| {
+            .zip(ceilings)
+            .filter_map(|(k, max)| {
+                let q = state.failures.get(k)?;
+                let oldest = q.front().filter(|_| q.len() >= max)?;
                 let secs = (LOGIN_WINDOW - now.duration_since(*oldest))
                     .as_secs()
                     .max(1);
-                (k, secs)
+                Some((k.clone(), secs))
             })
             .collect();
         if let Some(secs) = blocked.iter().map(|(_, s)| *s).max() {
-            let keys: Vec<String> = blocked.iter().map(|(k, _)| (*k).clone()).collect();
             let mut audit = false;
-            for k in keys {
-                if let std::collections::hash_map::Entry::Vacant(e) =
-                    state.throttle_audited.entry(k)
-                {
-                    e.insert(now);
-                    audit = true;
-                }
+            for (k, _) in blocked {
+                audit |= state.first_in_window(k, now);
             }
             return Err(Throttled {
                 retry_after_secs: secs,
                 audit,
             });
         }
-        for k in keys {
+        for k in &keys {
             state.failures.entry(k.clone()).or_default().push_back(now);
         }
         Ok(LoginAttempt {
-            keys: keys.to_vec(),
+            account,
+            keys,
             at: now,
         })
     }
 
     /// The attempt's password was right: its provisional failure is taken
-    /// back for every key, and the account's earlier failures are forgotten.
-    pub fn succeeded(&self, attempt: LoginAttempt, account_key: &str) {
+    /// back, and the account's earlier failures (per account, and per
+    /// account and address) are forgotten. The address keeps its count.
+    pub fn succeeded(&self, attempt: LoginAttempt) {
         let mut state = self.lock();
+        state.take_back(&attempt);
+        state.forget_account(&attempt.account);
+    }
+
+    /// The attempt's password was never checked (the server was busy): it
+    /// is not a failure.
+    pub fn cancel(&self, attempt: LoginAttempt) {
+        self.lock().take_back(&attempt);
+    }
+
+    /// True the first time `key` is given within the window: for events
+    /// worth one audit row per window, not one per request.
+    pub fn first_in_window(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state
+            .audited
+            .retain(|_, t| now.duration_since(*t) < LOGIN_WINDOW);
+        state.first_in_window(key.to_string(), now)
+    }
+}
+
+impl LimiterState {
+    fn take_back(&mut self, attempt: &LoginAttempt) {
         for k in &attempt.keys {
-            if let Some(q) = state.failures.get_mut(k) {
+            if let Some(q) = self.failures.get_mut(k) {
                 if let Some(i) = q.iter().position(|t| *t == attempt.at) {
                     q.remove(i);
                 }
             }
         }
-        state.failures.remove(account_key);
+    }
+
+    fn forget_account(&mut self, account: &str) {
+        let pair_prefix = format!("pair:{account} ");
+        let account_key = format!("account:{account}");
+        self.failures
+            .retain(|k, _| *k != account_key && !k.starts_with(&pair_prefix));
+    }
+
+    fn first_in_window(&mut self, key: String, now: Instant) -> bool {
+        match self.audited.entry(key) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(now);
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(_) => false,
+        }
     }
 }
 
@@ -672,30 +824,79 @@ mod tests {
     }
 
     #[test]
-    fn the_limiter_counts_per_key_in_a_window() {
+    fn the_limiter_counts_per_account_and_address_pair() {
         let l = LoginLimiter::default();
-        let keys = vec!["account:a".to_string(), "address:x".to_string()];
         // attempts counted as they begin: a concurrent burst cannot all pass
         let started: Vec<_> = (0..LOGIN_MAX_FAILURES)
-            .map(|_| l.begin(&keys).expect("admitted"))
+            .map(|_| l.begin("Ana", "10.0.0.1", 0).expect("admitted"))
             .collect();
-        let t = l.begin(&keys).unwrap_err();
+        let t = l.begin("ana", "10.0.0.1", 0).unwrap_err();
         assert!(
             t.retry_after_secs > 800 && t.retry_after_secs <= 900,
             "{t:?}"
         );
         assert!(t.audit, "the first refusal is audited");
-        assert!(!l.begin(&keys).unwrap_err().audit, "later ones are not");
-        assert!(l.begin(&["address:x".into()]).is_err());
-        assert!(l.begin(&["address:y".into()]).is_ok());
-        // one of them had the right password: its attempt is taken back and
-        // the account's failures forgotten; the address keeps the others
+        assert!(
+            !l.begin("ANA", "10.0.0.1", 0).unwrap_err().audit,
+            "later ones are not"
+        );
+        // the same account from elsewhere, and others from the same address, go on
+        assert!(l.begin("ana", "10.0.0.2", 0).is_ok());
+        assert!(l.begin("bo", "10.0.0.1", 0).is_ok());
+        // one of them had the right password: the account's failures are
+        // forgotten, the address keeps its count
         let first = started.into_iter().next().unwrap();
-        l.succeeded(first, "account:a");
-        let a = l.begin(&["account:a".into()]).expect("account cleared");
-        l.succeeded(a, "account:a");
-        assert!(l.begin(&["address:x".into()]).is_ok(), "4 failures + 1 now");
-        assert!(l.begin(&["address:x".into()]).is_err());
+        l.succeeded(first);
+        let a = l.begin("ana", "10.0.0.1", 0).expect("account cleared");
+        l.cancel(a);
+    }
+
+    #[test]
+    fn the_account_and_the_address_have_higher_ceilings() {
+        let l = LoginLimiter::default();
+        for i in 0..LOGIN_MAX_ACCOUNT_FAILURES {
+            l.begin("ana", &format!("10.1.0.{i}"), 0).expect("admitted");
+        }
+        assert!(
+            l.begin("ana", "10.1.1.1", 0).is_err(),
+            "the account's ceiling"
+        );
+        assert!(l.begin("bo", "10.1.0.1", 0).is_ok());
+        for i in 0..LOGIN_MAX_ADDRESS_FAILURES {
+            l.begin(&format!("user{i}"), "10.2.0.1", 0)
+                .expect("admitted");
+        }
+        let t = l.begin("someone-else", "10.2.0.1", 0).unwrap_err();
+        assert!(t.audit);
+        assert!(l.begin("someone-else", "10.2.0.2", 0).is_ok());
+    }
+
+    #[test]
+    fn a_changed_unlock_count_forgets_the_accounts_failures() {
+        let l = LoginLimiter::default();
+        for _ in 0..LOGIN_MAX_FAILURES {
+            l.begin("ana", "10.0.0.1", 3).unwrap();
+        }
+        assert!(l.begin("ana", "10.0.0.1", 3).is_err());
+        // the store says an admin unlocked ana: her failures are gone
+        let a = l.begin("ana", "10.0.0.1", 4).expect("unlocked");
+        l.cancel(a);
+        for _ in 0..LOGIN_MAX_FAILURES {
+            l.begin("ana", "10.0.0.1", 4).unwrap();
+        }
+        assert!(l.begin("ana", "10.0.0.1", 4).is_err(), "counting again");
+    }
+
+    #[test]
+    fn a_cancelled_attempt_is_no_failure_and_first_in_window_is_once() {
+        let l = LoginLimiter::default();
+        for _ in 0..LOGIN_MAX_FAILURES * 3 {
+            let a = l.begin("ana", "10.0.0.1", 0).expect("never a failure");
+            l.cancel(a);
+        }
+        assert!(l.first_in_window("busy:10.0.0.1"));
+        assert!(!l.first_in_window("busy:10.0.0.1"));
+        assert!(l.first_in_window("busy:10.0.0.2"));
     }
 
     #[test]

@@ -62,6 +62,26 @@ pub enum ApiError {
         /// Seconds until the next attempt is allowed.
         retry_after_secs: u64,
     },
+    /// The request target (path and query) is too long.
+    #[error("the request's path and query are longer than {limit} bytes")]
+    UriTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// Too many password checks running at once: try again in a moment.
+    #[error("the server is checking too many logins at once; try again in {retry_after_secs} s")]
+    Busy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// Company ids the warehouse does not know (`res_company`).
+    #[error("{}", unknown_companies(unknown, known))]
+    UnknownCompanies {
+        /// The ids given that are not companies of the warehouse.
+        unknown: Vec<i64>,
+        /// The companies it knows (empty: no data yet).
+        known: Vec<i64>,
+    },
     /// The warehouse failed; a 400 when it rejected the request as asked
     /// ([`WarehouseError::BadRequest`]), a 500 otherwise.
     #[error(transparent)]
@@ -83,20 +103,45 @@ pub enum ApiError {
     Serve(#[source] std::io::Error),
 }
 
+fn ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unknown_companies(unknown: &[i64], known: &[i64]) -> String {
+    if known.is_empty() {
+        format!(
+            "company {} is not known: the warehouse holds no companies yet (res_company is empty); load Odoo's data first",
+            ids(unknown)
+        )
+    } else {
+        format!(
+            "company {} is not known: the warehouse's companies (res_company.id) are {}",
+            ids(unknown),
+            ids(known)
+        )
+    }
+}
+
 impl ApiError {
     /// The HTTP status of the answer.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::UnknownCompanies { .. } => StatusCode::BAD_REQUEST,
             ApiError::Warehouse(e) if matches!(**e, WarehouseError::BadRequest(_)) => {
                 StatusCode::BAD_REQUEST
             }
             ApiError::NotFound { .. } | ApiError::Missing(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Busy { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Warehouse(_)
             | ApiError::Internal(_)
             | ApiError::Bind { .. }
@@ -130,7 +175,8 @@ impl ApiError {
                     HeaderValue::from_static("Bearer realm=\"crossdock\""),
                 );
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Busy { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             _ => {}
@@ -166,6 +212,8 @@ impl From<AccessError> for ApiError {
             }
             AccessError::UserExists { .. }
             | AccessError::AlreadyDisabled { .. }
+            | AccessError::AlreadyEnabled { .. }
+            | AccessError::LastAdmin { .. }
             | AccessError::SelfDisable { .. }
             | AccessError::AlreadyRevoked { .. } => ApiError::Conflict(error.to_string()),
             e if e.is_user_error() => ApiError::BadRequest(error.to_string()),

@@ -30,13 +30,13 @@
 //!
 //! | method and path | answer |
 //! |---|---|
-//! | `GET /api/health` (public) | `{"status":"ok","warehouse":"<root url>","as_of":"<RFC 3339>"\|null,"as_of_us":<µs>\|null}` |
+//! | `GET /api/health` (public) | `{"status":"ok","as_of":"<RFC 3339>"\|null,"as_of_us":<µs>\|null}` (not the warehouse's path) |
 //! | `GET /api/openapi.json` (public) | the OpenAPI 3.1 document of the JSON API |
 //! | `GET /login`, `POST /login`, `POST /logout` | the login form; log in (rate-limited); log out |
 //! | `GET /api/me` | the caller: name, roles, companies, visible KPI fields |
-//! | `GET /api/users`, `POST /api/users`, `POST /api/users/{name}/disable` | users (admins) |
+//! | `GET /api/users`, `POST /api/users`, `POST /api/users/{name}/disable`, `.../enable`, `.../unlock`, `.../reset-password`, `.../roles` | users (admins) |
 //! | `GET /api/audit?format=json\|csv&after=ID&limit=N` | the audit trail (admins) |
-//! | `GET /admin` | users and the audit trail, as a page (admins) |
+//! | `GET /admin`, `POST /admin/users`, `POST /admin/users/{name}/...` | users and the audit trail, as a page with forms (admins) |
 //! | `GET /api/freshness` | `{"batches","position","source_commit_us","applied_at_us","lag_us","since_last_apply_us"}`: how far behind Odoo the warehouse is |
 //! | `GET /api/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD&by=channel,month` | the [`KpiReport`](crossdock_warehouse::kpi::KpiReport) as JSON; `by` defaults to `channel` |
 //! | `GET /api/kpis/definitions` | every KPI's title, definition, formula, Odoo columns and reference |
@@ -79,6 +79,7 @@
 //! ```
 
 pub mod auth;
+pub mod companies;
 mod error;
 mod html;
 pub mod openapi;
@@ -89,6 +90,7 @@ pub mod visibility;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -98,6 +100,7 @@ use tokio::net::TcpListener;
 
 pub use auth::{LoginLimiter, Principal, Sessions};
 pub use error::ApiError;
+pub use routes::fallback::MAX_URI_BYTES;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -112,7 +115,14 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Mark the session cookie `Secure` (set when served behind https).
     pub secure_cookie: bool,
+    /// Password checks (argon2, 19 MiB each) allowed at once
+    /// ([`MAX_PASSWORD_CHECKS`]); a login that finds none free gets 429 at
+    /// once instead of queueing.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
+
+/// Password checks running at once, at most (see [`AppState::password_checks`]).
+pub const MAX_PASSWORD_CHECKS: usize = 4;
 
 impl AppState {
     /// State over a warehouse and an access store.
@@ -123,6 +133,7 @@ impl AppState {
             sessions: Arc::default(),
             limiter: Arc::default(),
             secure_cookie: false,
+            password_checks: Arc::new(tokio::sync::Semaphore::new(MAX_PASSWORD_CHECKS)),
         }
     }
 
@@ -152,10 +163,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(routes::login::logout))
         .route("/admin", get(routes::admin::page))
+        .route("/admin/users", post(routes::admin::add_form))
         .route(
             "/admin/users/{name}/disable",
             post(routes::admin::disable_form),
         )
+        .route(
+            "/admin/users/{name}/enable",
+            post(routes::admin::enable_form),
+        )
+        .route(
+            "/admin/users/{name}/unlock",
+            post(routes::admin::unlock_form),
+        )
+        .route(
+            "/admin/users/{name}/reset-password",
+            post(routes::admin::reset_form),
+        )
+        .route("/admin/users/{name}/roles", post(routes::admin::roles_form))
         .route("/api/health", get(routes::health::health))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/me", get(routes::admin::me))
@@ -170,6 +195,13 @@ pub fn router(state: AppState) -> Router {
             "/api/users/{name}/disable",
             post(routes::admin::disable_user),
         )
+        .route("/api/users/{name}/enable", post(routes::admin::enable_user))
+        .route("/api/users/{name}/unlock", post(routes::admin::unlock_user))
+        .route(
+            "/api/users/{name}/reset-password",
+            post(routes::admin::reset_password),
+        )
+        .route("/api/users/{name}/roles", post(routes::admin::set_roles))
         .route("/api/audit", get(routes::admin::audit))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -180,7 +212,42 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             routes::fallback::panicked,
         ))
+        .layer(axum::middleware::from_fn(routes::fallback::every_answer))
         .with_state(state)
+}
+
+/// Limits of the server against clients that hold connections open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Longest wait for a request's headers, from the moment the server
+    /// starts reading them; also how long an idle keep-alive connection
+    /// stays open between requests. Past it the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Longest wait for a request's body to arrive (a 408 past it).
+    pub body_read_timeout: Duration,
+    /// Connections served at once, at most; further ones wait in the
+    /// listen backlog until one closes (so a client holding many
+    /// half-sent requests exhausts neither memory nor file descriptors,
+    /// and waits no longer than [`ServeOptions::header_read_timeout`]).
+    pub max_connections: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
+}
+
+/// Binds `addr` (an [`ApiError::Bind`] naming it when that fails); serve
+/// it with [`serve_on`].
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ApiError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ApiError::Bind { addr, source })
 }
 
 /// Binds `addr` and serves [`router`] until `shutdown` completes, then lets
@@ -190,17 +257,27 @@ pub async fn serve(
     addr: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ApiError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ApiError::Bind { addr, source })?;
+    let listener = bind(addr).await?;
     serve_on(state, listener, shutdown).await
 }
 
 /// Like [`serve`], on a listener bound by the caller (e.g. to port 0, to
-/// learn the port from [`TcpListener::local_addr`] first).
+/// learn the port from [`TcpListener::local_addr`] first), with the
+/// default [`ServeOptions`].
 pub async fn serve_on(
     state: AppState,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ApiError> {
+    serve_with(state, listener, ServeOptions::default(), shutdown).await
+}
+
+/// Serves [`router`] on `listener` within `options` until `shutdown`
+/// completes, then lets the requests in flight finish.
+pub async fn serve_with(
+    state: AppState,
+    listener: TcpListener,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ApiError> {
     match listener.local_addr() {
@@ -209,12 +286,55 @@ pub async fn serve_on(
         }
         Err(e) => tracing::warn!(error = %e, "crossdock api listening on an unknown address"),
     }
-    // The client address feeds the per-address login rate limit.
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ApiError::Serve)?;
+    let app = router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        options.body_read_timeout,
+    ));
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        .keep_alive(true);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // e.g. out of file descriptors: wait a little, not spin
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        // The client address feeds the per-address login rate limit.
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(addr));
+                tower::ServiceExt::oneshot(app.clone(), req)
+            });
+        let connection =
+            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%addr, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
     tracing::info!("crossdock api stopped");
     Ok(())
 }

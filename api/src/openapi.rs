@@ -32,8 +32,6 @@ pub struct ErrorBody {
 pub struct Health {
     /// Always `ok`.
     pub status: String,
-    /// The warehouse root URL.
-    pub warehouse: String,
     /// Latest source commit applied, RFC 3339 (null when empty).
     #[schema(format = DateTime)]
     pub as_of: Option<String>,
@@ -212,6 +210,30 @@ pub struct NewUser {
     pub password: String,
 }
 
+/// `POST /api/users/{name}/roles`. No other properties are accepted.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SetRoles {
+    /// At least one role.
+    #[schema(min_items = 1)]
+    pub roles: Vec<Role>,
+    /// Company ids (`res_company.id`, positive, known to the warehouse);
+    /// absent: unchanged. At least one unless the user is an admin.
+    #[serde(default)]
+    pub companies: Option<Vec<i64>>,
+}
+
+/// `POST /api/users/{name}/reset-password`: the new password, shown once.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PasswordReset {
+    /// The user.
+    pub user: User,
+    /// The generated password (20 characters).
+    pub password: String,
+}
+
 /// One row of the audit trail.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -223,7 +245,7 @@ pub struct AuditEntry {
     pub at: String,
     /// Who.
     pub actor: String,
-    /// What (`user.add`, `user.disable`, `token.issue`, `token.revoke`, `login.ok`, ...).
+    /// What (`user.add`, `user.disable`, `user.enable`, `user.set_roles`, `user.reset_password`, `user.unlock`, `token.issue`, `token.revoke`, `login.ok`, `login.failed`, `login.throttled`, `login.busy`).
     pub action: String,
     /// On what.
     pub subject: String,
@@ -275,9 +297,13 @@ impl Modify for Security {
         routes::admin::users,
         routes::admin::add_user,
         routes::admin::disable_user,
+        routes::admin::enable_user,
+        routes::admin::unlock_user,
+        routes::admin::reset_password,
+        routes::admin::set_roles,
         routes::admin::audit,
     ),
-    components(schemas(ErrorBody, Health, Freshness, KpiRow, KpiReport, KpiDefinition, Role, Me, User, NewUser, AuditEntry)),
+    components(schemas(ErrorBody, Health, Freshness, KpiRow, KpiReport, KpiDefinition, Role, Me, User, NewUser, SetRoles, PasswordReset, AuditEntry)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;

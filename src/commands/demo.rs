@@ -18,9 +18,10 @@ pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
     let summary = simulate::simulate_into(&warehouse, &args.sim, 0.0, stop.clone()).await?;
     eprintln!("{summary}");
     let report = warehouse.kpis(&KpiQuery::default()).await?;
-    println!();
-    println!("KPIs by sales channel (warehouse: {data})");
-    print!("{}", output::table(&report));
+    output::print_list(&format!(
+        "\nKPIs by sales channel (warehouse: {data})\n{}",
+        output::table(&report)
+    ))?;
     // One user per role, with every company of the simulation.
     let companies: Vec<i64> = if args.sim.second_company {
         vec![1, 2]
@@ -35,13 +36,14 @@ pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
     if created.is_empty() {
         eprintln!("demo users exist already (crossdock user list --data {data}); their passwords were printed when they were created");
     } else {
-        println!(
-            "\nDemo users (log in at http://{}/login; passwords shown once):",
+        let mut text = format!(
+            "\nDemo users (log in at http://{}/login; passwords shown once):\n",
             args.addr
         );
         for (name, password) in &created {
-            println!("  {name:<12} {password}");
+            text.push_str(&format!("  {name:<12} {password}\n"));
         }
+        output::print_secret(&text)?;
     }
     if args.no_serve || stop.load(std::sync::atomic::Ordering::SeqCst) {
         return Ok(());

@@ -39,6 +39,5 @@ pub async fn run(data: &str, args: KpiArgs) -> Result<()> {
         Format::Json => serde_json::to_string_pretty(&report).expect("reports serialize") + "\n",
         Format::Csv => output::csv(&report),
     };
-    print!("{text}");
-    Ok(())
+    output::print_list(&text)
 }

@@ -21,6 +21,12 @@ pub async fn serve(warehouse: Warehouse, addr: SocketAddr, secure_cookie: bool) 
             "warning: no users yet: nobody can log in. Add one with `crossdock user add NAME --role admin`"
         );
     }
+    // Bind first: only a server that listens says it is serving; a taken
+    // address is an error naming it.
+    let listener = crossdock_api::bind(addr)
+        .await
+        .map_err(|e| CliError::Api(e.to_string()))?;
+    let addr = listener.local_addr().unwrap_or(addr);
     eprintln!(
         "serving the dashboard on http://{addr}/ (log in at http://{addr}/login) and the API on http://{addr}/api/ (Ctrl-C stops)"
     );
@@ -28,7 +34,7 @@ pub async fn serve(warehouse: Warehouse, addr: SocketAddr, secure_cookie: bool) 
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("\nshutting down");
     };
-    crossdock_api::serve(state, addr, shutdown)
+    crossdock_api::serve_on(state, listener, shutdown)
         .await
         .map_err(|e| CliError::Api(e.to_string()))
 }

@@ -9,17 +9,59 @@ use chrono::{Duration, Utc};
 use crossdock_access::{generate_password, parse_companies, NewUser, Role, User, UserStore};
 use crossdock_warehouse::Warehouse;
 
-use crate::{CliError, Result, UserArgs, UserCommand};
+use crossdock_api::ApiError;
 
-/// The access store of the warehouse at `data` (a local directory).
-pub fn store(data: &str) -> Result<UserStore> {
+use crate::{output, CliError, Result, UserArgs, UserCommand};
+
+/// The warehouse at `data` (a local directory) and its access store.
+fn open(data: &str) -> Result<(Warehouse, UserStore)> {
     let warehouse = Warehouse::open(data)?;
     let dir: PathBuf = warehouse.root().to_file_path().map_err(|_| {
         CliError::Usage(format!(
             "users live in a local warehouse directory; {data} is not one"
         ))
     })?;
-    Ok(UserStore::open_in(&dir)?)
+    let store = UserStore::open_in(&dir)?;
+    Ok((warehouse, store))
+}
+
+/// The access store of the warehouse at `data` (a local directory).
+pub fn store(data: &str) -> Result<UserStore> {
+    Ok(open(data)?.1)
+}
+
+/// Checks company ids against the warehouse's `res_company`: unknown ones
+/// (also when the warehouse holds no data yet) are refused unless
+/// `allow_unknown`, and then only warned about.
+async fn check_companies(
+    warehouse: &Warehouse,
+    companies: &[i64],
+    allow_unknown: bool,
+) -> Result<()> {
+    match crossdock_api::companies::check(warehouse, companies).await {
+        Ok(()) => Ok(()),
+        Err(e @ ApiError::UnknownCompanies { .. }) if allow_unknown => {
+            eprintln!("warning: {e} (accepted: --allow-unknown-company)");
+            Ok(())
+        }
+        Err(e @ ApiError::UnknownCompanies { .. }) => Err(CliError::Usage(format!(
+            "{e}; to give it anyway (e.g. before the first ingest), add --allow-unknown-company"
+        ))),
+        Err(e) => Err(CliError::Api(e.to_string())),
+    }
+}
+
+/// The first line of standard input, without its line end.
+fn password_from_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|source| CliError::Io {
+            path: PathBuf::from("<stdin>"),
+            source,
+        })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// Who the command line acts as, in the audit trail.
@@ -52,13 +94,14 @@ fn show(user: &User) -> String {
 }
 
 pub async fn run(data: &str, args: UserArgs) -> Result<()> {
-    let store = store(data)?;
+    let (warehouse, store) = open(data)?;
     let actor = cli_actor();
     match args.command {
         UserCommand::Add {
             name,
             role,
             company,
+            allow_unknown_company,
             password_stdin,
         } => {
             let roles = Role::parse_list(&role)?;
@@ -66,16 +109,9 @@ pub async fn run(data: &str, args: UserArgs) -> Result<()> {
                 Some(text) => parse_companies(text)?,
                 None => Vec::new(),
             };
+            check_companies(&warehouse, &companies, allow_unknown_company).await?;
             let (password, generated) = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .map_err(|source| CliError::Io {
-                        path: PathBuf::from("<stdin>"),
-                        source,
-                    })?;
-                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+                (password_from_stdin()?, false)
             } else {
                 (generate_password(), true)
             };
@@ -91,17 +127,19 @@ pub async fn run(data: &str, args: UserArgs) -> Result<()> {
             eprintln!("added {}", show(&user));
             if generated {
                 eprintln!("password (shown once, give it to the user):");
-                println!("{password}");
+                output::print_secret(&format!("{password}\n"))?;
             }
         }
         UserCommand::List => {
-            println!(
-                "{:<20} {:<32} {:<10} {:<8} added",
+            let mut text = format!(
+                "{:<20} {:<32} {:<10} {:<8} added\n",
                 "name", "roles", "companies", "status"
             );
             for u in store.users()? {
-                println!("{}", show(&u));
+                text.push_str(&show(&u));
+                text.push('\n');
             }
+            output::print_list(&text)?;
         }
         UserCommand::Disable { name } => {
             let user = store.disable_user(&actor, &name)?;
@@ -109,6 +147,53 @@ pub async fn run(data: &str, args: UserArgs) -> Result<()> {
                 "disabled {} (a running server refuses their session and tokens from the next request)",
                 user.name
             );
+        }
+        UserCommand::Enable { name } => {
+            let user = store.enable_user(&actor, &name)?;
+            eprintln!("enabled {}", show(&user));
+        }
+        UserCommand::Unlock { name } => {
+            let user = store.unlock(&actor, &name)?;
+            eprintln!(
+                "cleared the failed logins of {} (a running server lets them log in from the next attempt)",
+                user.name
+            );
+        }
+        UserCommand::ResetPassword {
+            name,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                (password_from_stdin()?, false)
+            } else {
+                (generate_password(), true)
+            };
+            let user = store.reset_password(&actor, &name, &password)?;
+            eprintln!(
+                "new password for {} (their failed logins are cleared; sessions already open on a running server stay open until they expire or the user is disabled)",
+                user.name
+            );
+            if generated {
+                eprintln!("password (shown once, give it to the user):");
+                output::print_secret(&format!("{password}\n"))?;
+            }
+        }
+        UserCommand::SetRoles {
+            name,
+            role,
+            company,
+            allow_unknown_company,
+        } => {
+            let roles = Role::parse_list(&role)?;
+            let companies = match company.as_deref() {
+                Some(text) => Some(parse_companies(text)?),
+                None => None,
+            };
+            if let Some(c) = &companies {
+                check_companies(&warehouse, c, allow_unknown_company).await?;
+            }
+            let user = store.set_roles(&actor, &name, &roles, companies.as_deref())?;
+            eprintln!("set {}", show(&user));
         }
         UserCommand::Token {
             name,
@@ -133,16 +218,16 @@ pub async fn run(data: &str, args: UserArgs) -> Result<()> {
                 issued.token.user,
                 issued.token.expires_at.format("%Y-%m-%d %H:%M UTC")
             );
-            println!("{}", issued.secret);
+            output::print_secret(&format!("{}\n", issued.secret))?;
         }
         UserCommand::Tokens { name } => {
-            println!(
-                "{:<14} {:<20} {:<22} {:<22} label",
+            let mut text = format!(
+                "{:<14} {:<20} {:<22} {:<22} label\n",
                 "id", "user", "expires", "revoked"
             );
             for t in store.tokens(name.as_deref())? {
-                println!(
-                    "{:<14} {:<20} {:<22} {:<22} {}",
+                text.push_str(&format!(
+                    "{:<14} {:<20} {:<22} {:<22} {}\n",
                     t.id,
                     t.user,
                     t.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -150,8 +235,9 @@ pub async fn run(data: &str, args: UserArgs) -> Result<()> {
                         .map(|r| r.format("%Y-%m-%d %H:%M UTC").to_string())
                         .unwrap_or_else(|| "-".into()),
                     t.label
-                );
+                ));
             }
+            output::print_list(&text)?;
         }
         UserCommand::RevokeToken { id } => {
             let token = store.revoke_token(&actor, &id)?;

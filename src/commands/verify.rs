@@ -13,7 +13,7 @@ use crossdock_ingest::postgres::verify::compare_warehouse;
 use crossdock_ingest::postgres::PgUrl;
 use crossdock_warehouse::Warehouse;
 
-use crate::{CliError, Result, VerifyArgs};
+use crate::{output, CliError, Result, VerifyArgs};
 
 pub async fn run(data: &str, args: VerifyArgs) -> Result<()> {
     let warehouse = Warehouse::open_existing(data)?;
@@ -25,17 +25,15 @@ pub async fn run(data: &str, args: VerifyArgs) -> Result<()> {
         let (report, differing) =
             compare_warehouse(&warehouse, &url, &tables, args.max_listed).await?;
         if differing == 0 {
-            println!("{report}");
-            println!(
-                "equal: {} tables, PostgreSQL {} and warehouse {}",
+            return output::print_list(&format!(
+                "{report}\nequal: {} tables, PostgreSQL {} and warehouse {}\n",
                 tables.len(),
                 url.display(),
                 data
-            );
-            return Ok(());
+            ));
         }
         if started.elapsed() >= wait {
-            println!("{report}");
+            output::print_list(&format!("{report}\n"))?;
             return Err(CliError::Usage(format!(
                 "{differing} of {} tables differ between PostgreSQL and the warehouse",
                 tables.len()

@@ -10,6 +10,7 @@
 //! - `cli`: the binary as a user runs it, including `kill -9` and resume.
 //! - `outside_reader`: the Python `deltalake` package reads the same tables.
 //! - `dashboard`: headless Chromium renders the dashboard page.
+//! - `users`: `crossdock user ...` and `serve` as an operator runs them.
 //! - `postgres`: change-data capture from a real PostgreSQL (snapshot, stream,
 //!   every type, kill -9 and resume, slot advance), checked with `verify`.
 //! - `faults`: the CDC path under faults (bad credentials, missing database
@@ -23,3 +24,4 @@ mod dashboard;
 mod faults;
 mod outside_reader;
 mod postgres;
+mod users;

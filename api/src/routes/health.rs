@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::{params, AppState};
 
-/// `{"status":"ok","warehouse":"<root url>","as_of":"<RFC 3339>"|null,"as_of_us":<µs>|null}`:
-/// `as_of` is the latest source commit time applied (null for an empty warehouse).
+/// `{"status":"ok","as_of":"<RFC 3339>"|null,"as_of_us":<µs>|null}`:
+/// `as_of` is the latest source commit time applied (null for an empty
+/// warehouse). Public, so it says nothing of where the warehouse is (its
+/// path is in the server's log line at start).
 #[utoipa::path(
     get,
     path = "/api/health",
@@ -30,7 +32,6 @@ pub(crate) async fn health(
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
     Ok(Json(json!({
         "status": "ok",
-        "warehouse": state.warehouse.root().as_str(),
         "as_of": as_of,
         "as_of_us": as_of_us,
     })))

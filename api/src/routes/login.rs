@@ -1,11 +1,13 @@
 //! `GET /login`, `POST /login`, `POST /logout`: sessions for the pages.
 //!
-//! Failed logins are counted per account and per client address
-//! ([`crate::auth::LoginLimiter`]); past [`LOGIN_MAX_FAILURES`] within the
-//! window, attempts get 429 with `Retry-After` — without even checking the
-//! password, so a locked account gives nothing away. Unknown user, wrong
-//! password and disabled user all get the same answer. Every attempt is in
-//! the audit trail (`login.ok`, `login.failed`, `login.throttled`).
+//! Failed logins are counted per account and client address, per account
+//! and per client address, each with its ceiling
+//! ([`crate::auth::LoginLimiter`]); past one within the window, attempts
+//! get 429 with `Retry-After` — without even checking the password, so a
+//! locked account gives nothing away. Unknown user, wrong password and
+//! disabled user all get the same answer. Names are matched regardless of
+//! case. Every attempt is in the audit trail (`login.ok`, `login.failed`,
+//! and once per window `login.throttled` and `login.busy`).
 
 use std::net::SocketAddr;
 
@@ -19,10 +21,6 @@ use crate::auth::{self, Principal, Via, LOGIN_MAX_FAILURES};
 use crate::error::ApiError;
 use crate::html::{self, escape};
 use crate::AppState;
-
-/// Password checks (argon2) running at once, at most; a login that finds
-/// none free gets 429 at once instead of queueing.
-static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 const TITLE: &str = "Log in";
 
@@ -46,6 +44,18 @@ fn login_page(status: StatusCode, message: Option<&str>, name: &str) -> Response
         escape(name)
     );
     html::page(status, TITLE, &body)
+}
+
+/// The login page again with a 429 (throttled, or the server busy) and its
+/// `Retry-After`.
+fn too_many(error: &ApiError, name: &str) -> Response {
+    let mut response = login_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        Some(&error.to_string()),
+        name,
+    );
+    error.add_headers(&mut response);
+    response
 }
 
 /// The login form.
@@ -82,10 +92,12 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
         );
     }
     let shown: String = name.chars().take(64).collect();
-    let account_key = format!("account:{}", name.to_lowercase());
-    let keys = vec![account_key.clone(), format!("address:{address}")];
     let actor = format!("address:{address}");
-    let attempt = match state.limiter.begin(&keys) {
+    let cleared = match state.access.failures_cleared(&name) {
+        Ok(n) => n,
+        Err(e) => return html::error_page(&e.into()),
+    };
+    let attempt = match state.limiter.begin(&shown, &address, cleared) {
         Ok(attempt) => attempt,
         Err(throttled) => {
             if throttled.audit {
@@ -96,28 +108,26 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
             let error = ApiError::TooManyRequests {
                 retry_after_secs: throttled.retry_after_secs,
             };
-            let mut response = login_page(
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(&error.to_string()),
-                &name,
-            );
-            error.add_headers(&mut response);
-            return response;
+            return too_many(&error, &name);
         }
     };
     // argon2 costs 19 MiB and tens of milliseconds: a few at a time, so a
-    // burst of logins cannot exhaust memory or both cores
-    let Ok(_permit) = PASSWORD_CHECKS.try_acquire() else {
-        let error = ApiError::TooManyRequests {
-            retry_after_secs: 1,
-        };
-        let mut response = login_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(&error.to_string()),
+    // burst of logins cannot exhaust memory or both cores. An attempt turned
+    // away here was never checked: no failure, but audited (once per
+    // address and window, as throttled ones are).
+    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
+        state.limiter.cancel(attempt);
+        if state.limiter.first_in_window(&format!("busy:{address}")) {
+            let _ = state
+                .access
+                .append_audit(&actor, "login.busy", &shown, None, None);
+        }
+        return too_many(
+            &ApiError::Busy {
+                retry_after_secs: 1,
+            },
             &name,
         );
-        error.add_headers(&mut response);
-        return response;
     };
     let store = state.access.clone();
     let (n, p) = (name.clone(), password);
@@ -129,7 +139,7 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
     };
     match user {
         Some(user) => {
-            state.limiter.succeeded(attempt, &account_key);
+            state.limiter.succeeded(attempt);
             let (id, _csrf) = state.sessions.create(&user.name);
             let _ = state.access.append_audit(
                 &user.name,

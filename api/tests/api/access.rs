@@ -62,9 +62,27 @@ async fn call(route: &crossdock_api::auth::Route, caller: Caller) -> Answer {
                 .send()
                 .await
         }
+        ("POST", "/admin/users") => {
+            Call::new(method, route.path, auth)
+                .form(&format!("name=page-{tag}&role=service&companies=1"))
+                .send()
+                .await
+        }
         ("POST", p) if p.contains("{name}") => {
-            let uri = p.replace("{name}", &throwaway(&format!("{tag}-{}", p.len())));
-            Call::new(method, &uri, auth).send().await
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = throwaway(&format!("{tag}-{n}"));
+            if p.ends_with("/enable") {
+                fixture().store().disable_user("test", &name).unwrap();
+            }
+            let uri = p.replace("{name}", &name);
+            let call = Call::new(method, &uri, auth);
+            let call = match (p.starts_with("/api/"), p.ends_with("/roles")) {
+                (true, true) => call.json(json!({"roles": ["planner"], "companies": [1]})),
+                (false, true) => call.form("role=planner&companies=1"),
+                _ => call,
+            };
+            call.send().await
         }
         _ => Call::new(method, route.path, auth).send().await,
     }
@@ -73,10 +91,13 @@ async fn call(route: &crossdock_api::auth::Route, caller: Caller) -> Answer {
 /// The status of a successful call of each route.
 fn success(route: &crossdock_api::auth::Route) -> StatusCode {
     match (route.method, route.path) {
-        ("POST", "/login") | ("POST", "/logout") | ("POST", "/admin/users/{name}/disable") => {
-            StatusCode::SEE_OTHER
-        }
-        ("POST", "/api/users") => StatusCode::CREATED,
+        ("POST", "/login")
+        | ("POST", "/logout")
+        | ("POST", "/admin/users/{name}/disable")
+        | ("POST", "/admin/users/{name}/enable")
+        | ("POST", "/admin/users/{name}/unlock")
+        | ("POST", "/admin/users/{name}/roles") => StatusCode::SEE_OTHER,
+        ("POST", "/api/users") | ("POST", "/admin/users") => StatusCode::CREATED,
         _ => StatusCode::OK,
     }
 }

@@ -285,6 +285,12 @@ impl<'a> Call<'a> {
     }
 
     pub async fn send_to(self, fixture: &Fixture) -> Answer {
+        self.send_with(fixture.state.clone()).await
+    }
+
+    /// Sends the request to a router over `state` (e.g. a fixture's state
+    /// with one part replaced).
+    pub async fn send_with(self, state: AppState) -> Answer {
         let mut builder = Request::builder().method(self.method).uri(self.uri);
         match self.auth {
             Auth::None => {}
@@ -305,10 +311,7 @@ impl<'a> Call<'a> {
         if let Some(addr) = self.addr {
             request.extensions_mut().insert(ConnectInfo(addr));
         }
-        let response = router(fixture.state.clone())
-            .oneshot(request)
-            .await
-            .expect("infallible");
+        let response = router(state).oneshot(request).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
 use crossdock_access::{NewUser, Role};
-use crossdock_api::auth::LOGIN_MAX_FAILURES;
+use crossdock_api::auth::{LOGIN_MAX_ACCOUNT_FAILURES, LOGIN_MAX_FAILURES};
 use serde_json::json;
 
 use crate::fixture::{csrf_in, fixture, login, Auth, Call, PASSWORD};
@@ -140,12 +140,13 @@ async fn state_changing_posts_with_a_session_need_the_csrf_token() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn failed_logins_are_throttled_per_account_and_per_address() {
+async fn failed_logins_are_throttled_per_account_and_address_and_per_account() {
     let f = fixture();
     add("throttled", &[Role::Planner]);
-    // Per account: 5 failures from 5 addresses, then even the right password waits.
+    // Per account and address: 5 failures from one address, then even the
+    // right password waits there...
     for i in 0..LOGIN_MAX_FAILURES {
-        let (a, s) = login(f, "throttled", "wrong password!", &format!("10.4.0.{i}:1")).await;
+        let (a, s) = login(f, "throttled", "wrong password!", "10.4.0.1:1").await;
         assert_eq!(
             a.status,
             StatusCode::UNAUTHORIZED,
@@ -155,7 +156,7 @@ async fn failed_logins_are_throttled_per_account_and_per_address() {
         assert!(s.is_none());
         assert!(a.body.contains("wrong user name or password"));
     }
-    let (a, s) = login(f, "throttled", PASSWORD, "10.4.0.99:1").await;
+    let (a, s) = login(f, "throttled", PASSWORD, "10.4.0.1:2").await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
     assert!(s.is_none());
     let retry: u64 = a
@@ -163,16 +164,31 @@ async fn failed_logins_are_throttled_per_account_and_per_address() {
         .parse()
         .expect("Retry-After in seconds");
     assert!(retry > 0 && retry <= 900, "{retry}");
+    // ...but not from another address: the account has 5 of its 10
+    let (a, s) = login(f, "throttled", PASSWORD, "10.4.0.2:1").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert!(s.is_some());
 
-    // Per address: 5 failures on different accounts from one address.
+    // Per account, from anywhere: 10 failures from 10 addresses.
+    add("guessed", &[Role::Planner]);
+    for i in 0..LOGIN_MAX_ACCOUNT_FAILURES {
+        let (a, _) = login(f, "guessed", "wrong password!", &format!("10.4.1.{i}:1")).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {i}: {}",
+            a.body
+        );
+    }
+    let (a, _) = login(f, "guessed", PASSWORD, "10.4.2.1:1").await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+
+    // One office address: typos on five accounts lock nobody else out.
     for i in 0..LOGIN_MAX_FAILURES {
         let (a, _) = login(f, &format!("nobody-{i}"), "wrong password!", "10.5.0.1:1").await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     }
-    let (a, _) = login(f, "planner", PASSWORD, "10.5.0.1:2").await;
-    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
-    // Another address is not affected.
-    let (a, s) = login(f, "planner", PASSWORD, "10.5.0.2:1").await;
+    let (a, s) = login(f, "planner", PASSWORD, "10.5.0.1:2").await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     assert!(s.is_some());
 
@@ -191,6 +207,144 @@ async fn failed_logins_are_throttled_per_account_and_per_address() {
     assert!(audit
         .iter()
         .any(|e| e.action == "login.failed" && e.subject == "throttled"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unlock_in_the_store_lets_a_throttled_user_in_at_once() {
+    let f = fixture();
+    add("unlock-me", &[Role::Service]);
+    for addr in ["10.7.0.1:1", "10.7.0.2:1"] {
+        for _ in 0..LOGIN_MAX_FAILURES {
+            login(f, "unlock-me", "wrong password!", addr).await;
+        }
+    }
+    for addr in ["10.7.0.1:2", "10.7.0.2:2"] {
+        let (a, _) = login(f, "unlock-me", PASSWORD, addr).await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+    }
+    // What `crossdock user unlock` does from another process: only the
+    // store changes, the server's limiter learns it at the next attempt.
+    f.store().unlock("cli:test", "UNLOCK-ME").unwrap();
+    let (a, s) = login(f, "unlock-me", PASSWORD, "10.7.0.1:3").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert!(s.is_some());
+    // counting starts afresh: the pair's old failures are gone too
+    let (a, _) = login(f, "unlock-me", PASSWORD, "10.7.0.2:3").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+
+    // The same through the JSON API (admin token), and audited.
+    for _ in 0..LOGIN_MAX_FAILURES {
+        login(f, "unlock-me", "wrong password!", "10.7.0.3:1").await;
+    }
+    assert_eq!(
+        login(f, "unlock-me", PASSWORD, "10.7.0.3:2").await.0.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let a = Call::new(
+        Method::POST,
+        "/api/users/unlock-me/unlock",
+        Auth::Bearer(f.token("admin")),
+    )
+    .send()
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.json()["name"], "unlock-me");
+    assert_eq!(
+        login(f, "unlock-me", PASSWORD, "10.7.0.3:3").await.0.status,
+        StatusCode::SEE_OTHER
+    );
+    let unlocks: Vec<_> = f
+        .store()
+        .audit(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "user.unlock" && e.subject == "unlock-me")
+        .map(|e| e.actor)
+        .collect();
+    assert_eq!(unlocks, ["cli:test", "admin"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_are_case_insensitive_at_login() {
+    let f = fixture();
+    add("mixed-case", &[Role::Service]);
+    let e = f
+        .store()
+        .add_user(
+            "test",
+            &NewUser {
+                name: "MIXED-case".into(),
+                roles: vec![Role::Admin],
+                companies: vec![],
+                password: PASSWORD.into(),
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, crossdock_access::AccessError::UserExists { .. }),
+        "{e}"
+    );
+    let (a, s) = login(f, "Mixed-Case", PASSWORD, "10.8.0.1:1").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let me = Call::new(Method::GET, "/api/me", Auth::Session(&s.unwrap(), None))
+        .send()
+        .await;
+    assert_eq!(me.json()["name"], "mixed-case");
+    // failures under any spelling count for the one account
+    for spelling in [
+        "MIXED-CASE",
+        "mixed-CASE",
+        "Mixed-case",
+        "mixed-casE",
+        "MIXED-case",
+    ] {
+        let (a, _) = login(f, spelling, "wrong password!", "10.8.0.2:1").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let (a, _) = login(f, "mixed-case", PASSWORD, "10.8.0.2:2").await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+    // the JSON API refuses a second spelling too
+    let a = Call::new(Method::POST, "/api/users", Auth::Bearer(f.token("admin")))
+        .json(json!({"name": "Mixed-Case", "roles": ["planner"], "companies": [1], "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_turned_away_while_busy_is_no_failure_but_is_audited() {
+    let f = fixture();
+    add("busy-user", &[Role::Service]);
+    // every password check taken: a server under a login flood
+    let mut busy = f.state.clone();
+    busy.password_checks = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let send = |password: &str| {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("name", "busy-user")
+            .append_pair("password", password)
+            .finish();
+        Call::new(Method::POST, "/login", Auth::None)
+            .form(&body)
+            .client_addr("10.9.0.1:1")
+            .send_with(busy.clone())
+    };
+    for _ in 0..LOGIN_MAX_FAILURES * 2 {
+        let a = send(PASSWORD).await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+        assert_eq!(a.header("retry-after"), "1");
+        assert!(a.body.contains("too many logins at once"), "{}", a.body);
+    }
+    // none of them counted: the same address and account log in at once
+    let (a, _) = login(f, "busy-user", PASSWORD, "10.9.0.1:2").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let busy_rows = f
+        .store()
+        .audit(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "login.busy" && e.actor == "address:10.9.0.1")
+        .count();
+    assert_eq!(busy_rows, 1, "audited once per address and window");
 }
 
 #[tokio::test(flavor = "multi_thread")]

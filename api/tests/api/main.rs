@@ -4,6 +4,7 @@
 //! real socket.
 
 mod access;
+mod admin;
 mod companies;
 mod dashboard;
 mod errors;
