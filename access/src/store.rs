@@ -1077,9 +1077,10 @@ impl UserStore {
         self.audit((last - n as i64).max(0), n)
     }
 
-    /// Runs raw SQL on the store's connection (tests: proving the triggers
-    /// refuse UPDATE and DELETE on the audit trail).
-    #[doc(hidden)]
+    /// Runs raw SQL on the store's connection (tests only, feature
+    /// `test-hooks`: proving the triggers refuse UPDATE and DELETE on the
+    /// audit trail).
+    #[cfg(any(test, feature = "test-hooks"))]
     pub fn execute_raw(&self, sql: &str) -> Result<usize> {
         self.conn()
             .execute(sql, [])

@@ -1,7 +1,7 @@
 //! Authentication and authorization, in one layer every route goes through.
 //!
 //! [`ROUTES`] is the access rule of every route: public, any signed-in
-//! user, or only some roles. [`guard`] (an axum middleware on every route)
+//! user, or only some roles. `guard` (an axum middleware on every route)
 //! looks the request's route up there, then
 //!
 //! 1. lets public routes through (`/api/health`, `/api/openapi.json`, `/login`);

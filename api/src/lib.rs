@@ -13,10 +13,10 @@
 //!
 //! ## Access control
 //!
-//! Every route goes through [`auth::guard`]: the rule of each route is in
+//! Every route goes through `auth::guard`: the rule of each route is in
 //! [`auth::ROUTES`] (public, any signed-in user, or some roles). Users,
 //! tokens and the audit trail are `crossdock-access`'s
-//! [`UserStore`](crossdock_access::UserStore) in the warehouse
+//! [`crossdock_access::UserStore`] in the warehouse
 //! (`_crossdock/access.sqlite3`). The JSON API takes
 //! `Authorization: Bearer <token>`; pages use a session cookie set by
 //! `POST /login`. KPI answers carry only the fields the user's roles may
@@ -152,7 +152,7 @@ impl AppState {
 }
 
 /// The application: every route of the [route map](crate#routes), each
-/// behind [`auth::guard`], the 404 and 405 answers, and a guard that turns
+/// behind `auth::guard`, the 404 and 405 answers, and a guard that turns
 /// a panicking handler into a 500.
 pub fn router(state: AppState) -> Router {
     Router::new()
