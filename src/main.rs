@@ -381,7 +381,7 @@ fn main() -> ExitCode {
 }
 
 /// Colour log lines only when they go to a terminal, and not when
-/// `NO_COLOR` is set to anything but the empty string (https://no-color.org).
+/// `NO_COLOR` is set to anything but the empty string (<https://no-color.org>).
 fn colour_logs() -> bool {
     use std::io::IsTerminal;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

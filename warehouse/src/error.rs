@@ -56,7 +56,7 @@ pub enum WarehouseError {
         /// What is wrong.
         reason: String,
     },
-    /// A crash injected by a test ([`crate::apply::FailPoint`]).
+    /// A crash injected by a test (`FailPoint`, feature `test-hooks`).
     #[error("injected crash after {commits} commits")]
     InjectedCrash {
         /// Commits done before the crash.
