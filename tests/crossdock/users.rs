@@ -237,6 +237,8 @@ fn listings_into_a_closed_pipe_end_quietly() {
 #[test]
 fn serve_binds_before_it_says_it_serves() {
     let dir = tempfile::tempdir().unwrap();
+    // an empty warehouse: serve refuses a folder that holds none
+    std::fs::create_dir_all(dir.path().join("_crossdock")).unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = crossdock()
@@ -255,6 +257,8 @@ fn serve_binds_before_it_says_it_serves() {
 #[test]
 fn logs_to_a_pipe_carry_no_colour_codes() {
     let dir = tempfile::tempdir().unwrap();
+    // an empty warehouse: serve refuses a folder that holds none
+    std::fs::create_dir_all(dir.path().join("_crossdock")).unwrap();
     let mut child = crossdock()
         .env_remove("NO_COLOR")
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
