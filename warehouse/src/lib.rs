@@ -32,7 +32,7 @@
 //! `ingest`), or render anything for people (that is `api`).
 //!
 //! ```no_run
-//! # async fn demo() -> crossdock_warehouse::Result<()> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use crossdock_change::ChangeBatchBuilder;
 //! use crossdock_simulator::{Simulator, SimulatorConfig};
 //! use crossdock_warehouse::{kpi::KpiQuery, ApplyOptions, Warehouse};
