@@ -9,6 +9,7 @@
 //! | `ingest`   | capture changes from Odoo's PostgreSQL          | `commands/ingest.rs`   |
 //! | `verify`   | compare PostgreSQL's tables with the warehouse  | `commands/verify.rs`   |
 //! | `user`     | users, roles, companies and API tokens          | `commands/user.rs`     |
+//! | `forecast` | backtest the demand forecasting methods         | `commands/forecast.rs` |
 
 // The doc comments of the argument structs are clap's --help text, written
 // for people at a terminal (`<data>`, `<id>`), not rustdoc HTML.
@@ -72,6 +73,60 @@ enum Command {
     /// and API tokens, stored in <data>/_crossdock/access.sqlite3. Every
     /// change is written to the audit trail.
     User(UserArgs),
+    /// Demand forecasting: `forecast backtest` scores every method and
+    /// crossdock's per-series choice on a CSV of demand histories.
+    Forecast(ForecastArgs),
+}
+
+#[derive(Args, Debug)]
+struct ForecastArgs {
+    #[command(subcommand)]
+    command: ForecastCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum ForecastCommand {
+    /// Hold out the last --horizon periods of each series, fit every method
+    /// (and crossdock's per-series choice, `auto`) on the rest, forecast the
+    /// held-out periods and report MASE, RMSSE, bias and the share of series
+    /// each method won, per demand class and overall. See docs/forecasting.md.
+    #[command(
+        after_help = "Examples:\n  crossdock forecast backtest --input carparts.csv --horizon 6\n  crossdock forecast backtest --input demand.csv --format long --horizon 4 --season 52 --json"
+    )]
+    Backtest(BacktestArgs),
+}
+
+#[derive(Args, Debug)]
+struct BacktestArgs {
+    /// The demand histories (CSV).
+    #[arg(long)]
+    input: PathBuf,
+    /// wide: a header, then one row per series (id, then one column per
+    /// period; blank = no observation). long: id,period,value rows.
+    #[arg(long, value_enum, default_value_t = InputFormat::Wide)]
+    format: InputFormat,
+    /// Periods held out and forecast (at least 1).
+    #[arg(long)]
+    horizon: usize,
+    /// Season length in periods (12 for months, 52 for weeks, 1 for none).
+    #[arg(long, default_value_t = 12)]
+    season: usize,
+    /// Read a blank between two observations as zero demand (by default it
+    /// is an error naming the cell).
+    #[arg(long)]
+    blank_is_zero: bool,
+    /// Print one JSON object instead of the tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Layouts of `crossdock forecast backtest --input`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum InputFormat {
+    /// First column the series id, one column per period.
+    Wide,
+    /// Three columns: id, period, value.
+    Long,
 }
 
 #[derive(Args, Debug)]
@@ -369,6 +424,7 @@ fn main() -> ExitCode {
             Command::Ingest(args) => commands::ingest::run(&cli.data, args).await,
             Command::Verify(args) => commands::verify::run(&cli.data, args).await,
             Command::User(args) => commands::user::run(&cli.data, args).await,
+            Command::Forecast(args) => commands::forecast::run(args),
         }
     });
     match result {
@@ -406,6 +462,9 @@ pub enum CliError {
     /// From the access store (users, tokens).
     #[error(transparent)]
     Access(#[from] crossdock_access::AccessError),
+    /// From the forecasting models.
+    #[error(transparent)]
+    Forecast(#[from] crossdock_models::forecast::Error),
     /// From the server.
     #[error("server: {0}")]
     Api(String),

@@ -55,12 +55,14 @@ fn main() {
     }
     let r = backtest::run(&data, &config).expect("backtest");
     println!(
-        "series {} used {} too_short {} zero_scale {} seconds {:.3}",
+        "series {} used {} too_short {} zero_scale {} seconds {:.3} (methods {:.3}, auto {:.3})",
         r.series_total,
         r.series_used,
         r.skipped.too_short.len(),
         r.skipped.zero_scale.len(),
-        r.seconds
+        r.seconds,
+        r.seconds_methods,
+        r.seconds_auto
     );
     let mut groups = vec![("overall".to_string(), &r.overall)];
     for (k, g) in &r.by_class {

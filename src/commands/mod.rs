@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod forecast;
 pub mod ingest;
 pub mod kpi;
 pub mod serve;

@@ -13,6 +13,8 @@
 //! - `users`: `crossdock user ...` and `serve` as an operator runs them.
 //! - `postgres`: change-data capture from a real PostgreSQL (snapshot, stream,
 //!   every type, kill -9 and resume, slot advance), checked with `verify`.
+//! - `forecast`: `crossdock forecast backtest` on small hand-checked CSVs
+//!   and on carparts-dev (shared data).
 //! - `faults`: the CDC path under faults (bad credentials, missing database
 //!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
@@ -22,6 +24,7 @@ mod common;
 mod crash_resume;
 mod dashboard;
 mod faults;
+mod forecast;
 mod outside_reader;
 mod postgres;
 mod users;

@@ -457,12 +457,13 @@ fn nelder_mead<F: FnMut(&[f64]) -> f64>(
                 pts[worst] = xc;
                 fv[worst] = fc;
             } else {
+                let anchor = pts[best];
                 for k in 0..=d {
                     if k == best {
                         continue;
                     }
-                    for i in 0..d {
-                        pts[k][i] = pts[best][i] + 0.5 * (pts[k][i] - pts[best][i]);
+                    for (p, a) in pts[k][..d].iter_mut().zip(&anchor[..d]) {
+                        *p = a + 0.5 * (*p - a);
                     }
                     fv[k] = f(&pts[k][..d]);
                 }
