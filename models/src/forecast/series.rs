@@ -231,6 +231,9 @@ pub fn parse_long<R: std::io::Read>(reader: R, file: &str, gaps: Gaps) -> Result
             });
         }
     }
+    if periods.is_empty() {
+        return Ok(Vec::new());
+    }
     let numeric: Option<Vec<i64>> = periods.iter().map(|p| p.parse::<i64>().ok()).collect();
     let ranked: BTreeMap<String, usize> = match numeric {
         Some(nums) => {
@@ -381,5 +384,23 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, Error::Duplicate { line: 3, .. }), "{e:?}");
+        // a header alone: no series (the command says so), no panic
+        let none = parse_long("id,period,value\n".as_bytes(), "l.csv", Gaps::Error).unwrap();
+        assert!(none.is_empty());
+        let e =
+            parse_long("id,period,value\na,1,x\n".as_bytes(), "l.csv", Gaps::Error).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Value {
+                    line: 2,
+                    column: 3,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = parse_long("id,period\na,1\n".as_bytes(), "l.csv", Gaps::Error).unwrap_err();
+        assert!(matches!(e, Error::Csv { line: 1, .. }), "{e:?}");
     }
 }
