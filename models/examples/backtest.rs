@@ -53,6 +53,13 @@ fn main() {
     if let Some(v) = args.get(9) {
         config.auto.min_recent_share = v.parse().expect("min_recent_share");
     }
+    // METHODS=a,b: backtest only these (e.g. to time one)
+    if let Ok(list) = std::env::var("METHODS") {
+        config.methods = list
+            .split(',')
+            .map(|n| crossdock_models::forecast::Method::from_name(n).expect("method"))
+            .collect();
+    }
     let r = backtest::run(&data, &config).expect("backtest");
     println!(
         "series {} used {} too_short {} zero_scale {} seconds {:.3} (methods {:.3}, auto {:.3})",

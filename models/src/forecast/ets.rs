@@ -409,7 +409,7 @@ fn nelder_mead<F: FnMut(&[f64]) -> f64>(
         order[..=d].sort_by(|&a, &b| fv[a].total_cmp(&fv[b]));
         let (best, worst, second) = (order[0], order[d], order[d - 1]);
         let spread = (fv[worst] - fv[best]).abs();
-        if spread <= 1e-10 * (fv[best].abs() + 1e-10) {
+        if spread <= 1e-8 * (fv[best].abs() + 1e-8) {
             break;
         }
         let mut c = [0.0f64; MAX_DIM];
