@@ -22,4 +22,7 @@
 //! What this crate must not do: write the Odoo tables' current state or
 //! change logs (only the warehouse applies source changes), or serve HTTP.
 
+pub mod error;
 pub mod forecast;
+pub mod planning;
+pub mod reorder;

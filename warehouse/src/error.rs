@@ -56,6 +56,20 @@ pub enum WarehouseError {
         /// What is wrong.
         reason: String,
     },
+    /// A derived table's name is not a plain lower-case identifier.
+    #[error("derived table name {name:?} is not a plain identifier (a-z, 0-9, _)")]
+    DerivedName {
+        /// The name given.
+        name: String,
+    },
+    /// Rows written to a derived table do not have its schema.
+    #[error("derived table {name}: rows do not match its schema: {reason}")]
+    DerivedSchema {
+        /// The table.
+        name: String,
+        /// What differs.
+        reason: String,
+    },
     /// A crash injected by a test (`FailPoint`, feature `test-hooks`).
     #[error("injected crash after {commits} commits")]
     InjectedCrash {

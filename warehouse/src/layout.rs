@@ -6,6 +6,7 @@
 //! <root>/
 //!   current/<odoo table>/          current state, one row per primary key (Delta)
 //!   changes/<odoo table>/          append-only change log (Delta)
+//!   derived/<name>/                what crossdock derives: forecasts, suggestions, decisions (Delta)
 //!   _crossdock/checkpoints/        one row per applied batch: source position, times (Delta)
 //!   _crossdock/settings.json       business settings the KPIs read (channel discount policy, ...)
 //!   _crossdock/source.json         which source fills the warehouse (kind, cluster, slot, ...)
@@ -88,6 +89,13 @@ pub fn resolve_root(root: &str) -> Result<Url> {
 pub fn table_url(root: &Url, kind: TableKind, table: &str) -> Url {
     root.join(&format!("{}/{table}/", kind.folder()))
         .expect("table names are plain identifiers")
+}
+
+/// The URL of a derived table (forecasts, reorder suggestions, the decisions
+/// people take on them: `derived/<name>/`), never named like an Odoo table.
+pub fn derived_url(root: &Url, name: &str) -> Url {
+    root.join(&format!("derived/{name}/"))
+        .expect("derived table names are plain identifiers")
 }
 
 /// The folder of crossdock's own files under the root.

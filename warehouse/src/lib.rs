@@ -51,6 +51,7 @@
 //! ```
 
 pub mod apply;
+pub mod derived;
 pub mod error;
 pub mod freshness;
 pub mod kpi;
@@ -73,6 +74,7 @@ use url::Url;
 #[cfg(feature = "test-hooks")]
 pub use apply::FailPoint;
 pub use apply::{Applier, ApplyOptions, ApplyReport};
+pub use derived::WriteMode;
 pub use error::{Result, WarehouseError};
 pub use settings::Settings;
 

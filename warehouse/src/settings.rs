@@ -1,11 +1,14 @@
-//! Business settings the KPIs read that Odoo does not hold: the maximum
-//! discount each sales channel may give without it counting as margin leakage.
+//! Business settings that Odoo does not hold: the maximum discount each sales
+//! channel may give without it counting as margin leakage (read by the KPIs),
+//! and the planners' service levels and costs (read by the reorder
+//! suggestions; every key optional, defaults in [`PlanningSettings`]).
 //!
 //! Stored as `_crossdock/settings.json` under a local warehouse root:
 //!
 //! ```json
 //! { "default_max_discount_percent": "5",
-//!   "channel_max_discount_percent": { "Field Sales": "10", "eCommerce": "0" } }
+//!   "channel_max_discount_percent": { "Field Sales": "10", "eCommerce": "0" },
+//!   "planning": { "service_level_a_percent": "98", "review_period_days": 7 } }
 //! ```
 
 use std::collections::BTreeMap;
@@ -26,6 +29,46 @@ pub struct Settings {
     /// Per sales channel (crm_team name, en_US): the maximum discount (%).
     #[serde(default)]
     pub channel_max_discount_percent: BTreeMap<String, Decimal>,
+    /// What the reorder suggestions aim at (service levels, review period, costs).
+    #[serde(default)]
+    pub planning: PlanningSettings,
+}
+
+/// The planners' targets and costs, read by the reorder suggestions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanningSettings {
+    /// Target cycle service level (%) of class A items (the top 80 % of value).
+    pub service_level_a_percent: Decimal,
+    /// Target cycle service level (%) of class B items (the next 15 %).
+    pub service_level_b_percent: Decimal,
+    /// Target cycle service level (%) of class C items (the last 5 %).
+    pub service_level_c_percent: Decimal,
+    /// Days between two reviews of a rule (the max covers at least this much demand).
+    pub review_period_days: u32,
+    /// What placing one purchase order line costs (company currency), for the EOQ.
+    pub order_cost: Decimal,
+    /// Yearly holding cost as a share (%) of the unit cost, for the EOQ.
+    pub holding_rate_percent: Decimal,
+    /// Periods (weeks) without any demand after which an item counts as dead.
+    pub dead_after_weeks: u32,
+    /// Weeks of history below which an item counts as new.
+    pub new_below_weeks: u32,
+}
+
+impl Default for PlanningSettings {
+    fn default() -> Self {
+        PlanningSettings {
+            service_level_a_percent: Decimal::from(98),
+            service_level_b_percent: Decimal::from(95),
+            service_level_c_percent: Decimal::from(90),
+            review_period_days: 7,
+            order_cost: Decimal::from(25),
+            holding_rate_percent: Decimal::from(20),
+            dead_after_weeks: 26,
+            new_below_weeks: 8,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -33,6 +76,7 @@ impl Default for Settings {
         Settings {
             default_max_discount_percent: Decimal::from(5),
             channel_max_discount_percent: BTreeMap::new(),
+            planning: PlanningSettings::default(),
         }
     }
 }
