@@ -57,7 +57,10 @@
 //!   vendor bills, returns with credit notes, inventory counts and price
 //!   changes, at business hours;
 //! - [`Simulator::ground_truth`] gives the sales KPIs computed from the
-//!   simulator's own records, for tests that check SQL KPIs against it.
+//!   simulator's own records, for tests that check SQL KPIs against it;
+//! - [`Simulator::fork`], [`Simulator::run_until`], [`Simulator::extend`] and
+//!   [`Simulator::set_orderpoint`] let [`whatif::compare`] replay the next
+//!   days under other reordering rules (`crossdock reorder whatif`).
 //!
 //! Time: commit times are whole seconds, UTC, never decreasing. Offices and
 //! warehouses work Monday–Friday 08:00–18:00 UTC (warehouse rounds at 09:00,

@@ -310,8 +310,10 @@ fn compare_refuses_bad_suggestions() {
 /// demand's mean and variance over the history, lead time = vendor delay +
 /// mean lateness + a day to confirm the RFQ + the nightly review, its
 /// variance from the vendor's lateness), max = min + `cover` days of mean
-/// demand, rounded up to the rule's multiple.
-fn sensible_rules(base: &Simulator, z: f64, cover: f64) -> Vec<OrderpointRule> {
+/// demand, rounded up to the rule's multiple. `z_expensive` replaces `z`
+/// for the products whose cost is above the median: line fill rate counts
+/// lines, not money, so safety stock buys more of it on cheap products.
+fn sensible_rules(base: &Simulator, z: f64, z_expensive: f64, cover: f64) -> Vec<OrderpointRule> {
     let w = &base.w;
     let first = w.start_us;
     let days = ((base.now() - first) / DAY).max(1) as usize;
@@ -329,6 +331,9 @@ fn sensible_rules(base: &Simulator, z: f64, cover: f64) -> Vec<OrderpointRule> {
             }
         }
     }
+    let mut costs: Vec<i64> = w.products.iter().map(|p| p.cost_c[0]).collect();
+    costs.sort_unstable();
+    let median = costs[costs.len() / 2];
     let mut rules = base.orderpoints();
     for r in &mut rules {
         let op = w
@@ -349,6 +354,12 @@ fn sensible_rules(base: &Simulator, z: f64, cover: f64) -> Vec<OrderpointRule> {
         let late_var = (late_sq - late_mean * late_mean).max(0.0);
         let lead = si.delay as f64 + late_mean + 2.0;
         let sd = (lead * var + mean * mean * late_var).sqrt();
+        let ci = w.warehouses[op.wh].company;
+        let z = if w.products[op.product].cost_c[ci] > median {
+            z_expensive
+        } else {
+            z
+        };
         let min = (mean * lead + z * sd).ceil().max(0.0) as i64;
         let mult = op.mult.max(1);
         let max = min + ((mean * cover).ceil() as i64).max(mult);
@@ -422,8 +433,13 @@ fn print_columns(r: &WhatIf) {
 /// The experiment of the what-if: does a simple sensible rule beat the
 /// simulator's own (partly misconfigured) rules on the default demo?
 /// `cargo test -p crossdock-simulator --release whatif_experiment -- --ignored --nocapture`
-/// (WHATIF_DAYS, WHATIF_Z, WHATIF_COVER, SIM_DAYS, SIM_PRODUCTS, SIM_ORDERS
-/// override the defaults: 60 days after the demo's 90, z 1.645, 14 days).
+/// (WHATIF_DAYS, WHATIF_Z, WHATIF_Z_EXPENSIVE, WHATIF_COVER, SIM_DAYS,
+/// SIM_PRODUCTS, SIM_ORDERS override the defaults: 60 days after the
+/// demo's 90, z 1.645 (p95), z 0.5 (p69) for the more expensive half,
+/// 7 days). Measured 2026-12-01 (debug build, 35 s): line fill rate
+/// 98.62 % → 99.06 %, average stock value 5,064,576.07 → 4,808,540.37,
+/// stock-outs 1558 → 928, purchase order lines 3524 → 5469; p95 for every
+/// product with 14 days: 99.45 % but 7,316,196.41.
 #[test]
 #[ignore = "an experiment on the full demo: run it in release"]
 fn whatif_experiment_on_the_demo() {
@@ -447,7 +463,12 @@ fn whatif_experiment_on_the_demo() {
     let mut base = Simulator::new(cfg.clone()).unwrap();
     base.run_to_end();
     let history = started.elapsed();
-    let rules = sensible_rules(&base, env("WHATIF_Z", 1.645), env("WHATIF_COVER", 14.0));
+    let rules = sensible_rules(
+        &base,
+        env("WHATIF_Z", 1.645),
+        env("WHATIF_Z_EXPENSIVE", 0.5),
+        env("WHATIF_COVER", 7.0),
+    );
     let r = compare(&base, days, &rules).unwrap();
     println!(
         "{cfg:?}\nhistory {:.1} s, what-if {:.1} s",
