@@ -16,6 +16,7 @@ macro_rules! tables {
         $(
             /// Column positions of one table.
             #[allow(dead_code)]
+            #[derive(Clone)]
             pub(super) struct $Struct {
                 /// Index of the table in [`Db`].
                 pub tid: usize,
@@ -36,6 +37,7 @@ macro_rules! tables {
             }
         )*
         /// Column positions of every table the simulator writes.
+        #[derive(Clone)]
         pub(super) struct Cols {
             $(pub $field: $Struct,)*
         }
@@ -94,6 +96,7 @@ tables! {
 }
 
 /// Current rows of every table, plus the changes of the open transaction.
+#[derive(Clone)]
 pub(super) struct Db {
     defs: Vec<Arc<TableDef>>,
     /// create_uid, create_date, write_uid, write_date positions per table.

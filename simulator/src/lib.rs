@@ -37,8 +37,16 @@
 //! effects (quantities delivered, statuses, amounts, `write_date`, ...)
 //! updated in the same transaction.
 //!
-//! Everything is driven by one seeded ChaCha8 generator and ordered
-//! collections, so a seed always gives byte-for-byte the same stream.
+//! Everything is driven by seeded ChaCha8 generators and ordered
+//! collections, so a seed always gives byte-for-byte the same stream. The
+//! seed drives three streams of the same generator: customer demand
+//! (quotations, their lines and quantities, whether and when they are
+//! confirmed or cancelled), prices (weekly cost and monthly list price
+//! changes), and everything else (the warehouse, purchasing, invoicing,
+//! returns, counts). Demand and prices therefore do not depend on how the
+//! company replenishes: two [forks](Simulator::fork) with different
+//! reordering rules see the same customers asking for the same things on
+//! the same days, which is what makes the [what-if](whatif) comparison fair.
 //!
 //! - the first transactions create master data (company, users, teams, UoMs,
 //!   categories, products with their cost in `ir_property`, vendor
@@ -49,7 +57,10 @@
 //!   vendor bills, returns with credit notes, inventory counts and price
 //!   changes, at business hours;
 //! - [`Simulator::ground_truth`] gives the sales KPIs computed from the
-//!   simulator's own records, for tests that check SQL KPIs against it.
+//!   simulator's own records, for tests that check SQL KPIs against it;
+//! - [`Simulator::fork`], [`Simulator::run_until`], [`Simulator::extend`] and
+//!   [`Simulator::set_orderpoint`] let [`whatif::compare`] replay the next
+//!   days under other reordering rules (`crossdock reorder whatif`).
 //!
 //! Time: commit times are whole seconds, UTC, never decreasing. Offices and
 //! warehouses work Monday–Friday 08:00–18:00 UTC (warehouse rounds at 09:00,
@@ -76,14 +87,16 @@ mod purchase;
 mod sales;
 mod stock;
 mod truth;
+pub mod whatif;
 
 #[cfg(test)]
 mod tests;
 
 pub use error::{Result, SimulatorError};
 pub use truth::{percentile_nearest_rank, GroundTruth, KpiTruth};
+pub use whatif::OrderpointRule;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
@@ -95,6 +108,9 @@ use crossdock_change::event::{Transaction, Value};
 
 use db::{Cols, Db};
 use model::*;
+
+/// Longest simulated period, in days.
+const MAX_DAYS: u32 = 3660;
 
 /// Settings of a simulation run.
 #[derive(Debug, Clone)]
@@ -141,10 +157,18 @@ pub struct ChannelPolicy {
 }
 
 /// The simulator: call [`Simulator::next_transaction`] until it returns `None`.
+///
+/// `Clone` (and [`Simulator::fork`]) make a complete, independent copy: the
+/// generators' positions, the pending events and every record, so a copy
+/// continues exactly as the original would.
+#[derive(Clone)]
 pub struct Simulator {
     w: Box<World>,
     position: u64,
     clock: i64,
+    /// Transactions committed outside the event loop (a planner's write of a
+    /// reordering rule), handed out before the next event's.
+    pending: VecDeque<Vec<crossdock_change::Change>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -179,8 +203,11 @@ impl Simulator {
                 config.warehouses
             ));
         }
-        if config.days > 3660 {
-            return bad(format!("days must be at most 3660 (got {})", config.days));
+        if config.days > MAX_DAYS {
+            return bad(format!(
+                "days must be at most {MAX_DAYS} (got {})",
+                config.days
+            ));
         }
         if config.orders_per_day > 100_000 {
             return bad(format!(
@@ -199,12 +226,24 @@ impl Simulator {
             w: Box::new(w),
             position: 0,
             clock: 0,
+            pending: VecDeque::new(),
         })
     }
 
     /// The next committed transaction, or `None` once the period is over.
     pub fn next_transaction(&mut self) -> Option<Transaction> {
-        let changes = self.w.step()?;
+        self.next_transaction_before(i64::MAX)
+    }
+
+    /// The next transaction committed before `limit_us` (µs since the
+    /// epoch, UTC), or `None` when the next one would commit at or after
+    /// it (or the period is over). Nothing is lost: a later call with a
+    /// later limit returns it.
+    pub fn next_transaction_before(&mut self, limit_us: i64) -> Option<Transaction> {
+        let changes = match self.pending.pop_front() {
+            Some(changes) => changes,
+            None => self.w.step(limit_us)?,
+        };
         self.position += 1;
         self.clock = self.w.now;
         Some(Transaction {
@@ -213,6 +252,108 @@ impl Simulator {
             commit_ts: self.clock,
             changes,
         })
+    }
+
+    /// Runs the simulation up to `clock_us` (µs since the epoch, UTC; or
+    /// the end of the period, whichever comes first), dropping the
+    /// transactions, and returns how many were committed. Afterwards
+    /// [`Simulator::now`] is that moment: every event before it has
+    /// happened, none after it. Use [`Simulator::next_transaction_before`]
+    /// instead to keep the transactions.
+    pub fn run_until(&mut self, clock_us: i64) -> u64 {
+        let mut n = 0;
+        while self.next_transaction_before(clock_us).is_some() {
+            n += 1;
+        }
+        let to = clock_us.min(self.w.end_us);
+        if to > self.w.now {
+            self.w.now = to;
+        }
+        n
+    }
+
+    /// Runs the simulation to the end of its period (see [`Simulator::run_until`]).
+    pub fn run_to_end(&mut self) -> u64 {
+        self.run_until(i64::MAX)
+    }
+
+    /// A complete, independent copy of the simulation as it stands (the
+    /// same as `clone`): both continue identically until one is changed.
+    pub fn fork(&self) -> Simulator {
+        self.clone()
+    }
+
+    /// The simulated moment (µs since the epoch, UTC): every event before
+    /// it has happened. At least [`Simulator::clock`].
+    pub fn now(&self) -> i64 {
+        self.w.now
+    }
+
+    /// End of the simulated period (µs since the epoch, UTC): midnight
+    /// after its last day. No transaction commits at or after it.
+    pub fn end(&self) -> i64 {
+        self.w.end_us
+    }
+
+    /// Lengthens the period by `days` days: the business simply carries on
+    /// (the same stream as a run configured that long from the start, as a
+    /// test checks). Works after the end was reached too.
+    pub fn extend(&mut self, days: u32) -> Result<()> {
+        let total = self.w.cfg.days as u64 + days as u64;
+        if total > MAX_DAYS as u64 {
+            return Err(SimulatorError::Config {
+                message: format!(
+                    "cannot extend {} days by {days}: days must be at most {MAX_DAYS}",
+                    self.w.cfg.days
+                ),
+            });
+        }
+        let old = self.w.cfg.days;
+        self.w.cfg.days = total as u32;
+        self.w.end_us += days as i64 * DAY;
+        // the chain of days stopped at the old last day: restart it
+        if days > 0 && self.w.days_planned == old {
+            let at = self.w.start_us + old as i64 * DAY;
+            self.w.schedule(at, Ev::Day(old));
+        }
+        Ok(())
+    }
+
+    /// Every reordering rule (`stock_warehouse_orderpoint`) as it stands,
+    /// in id order.
+    pub fn orderpoints(&self) -> Vec<OrderpointRule> {
+        self.w.orderpoint_rules()
+    }
+
+    /// Changes a reordering rule's `product_min_qty`, `product_max_qty` and
+    /// `qty_multiple`, as a planner would in Odoo: the rule of warehouse
+    /// `warehouse_id` (stock_warehouse.id) and product `product_id`
+    /// (product_product.id). The write (by the company's buyer, at
+    /// [`Simulator::now`]) is the next transaction [`Simulator::next_transaction`]
+    /// returns; writing the values a rule already has commits nothing.
+    ///
+    /// Quantities are whole units in the simulator: a quantity with a
+    /// fraction is refused (round it up first), not rounded silently.
+    /// Errors: no rule for the pair, a negative or fractional quantity,
+    /// min above max.
+    pub fn set_orderpoint(
+        &mut self,
+        warehouse_id: i64,
+        product_id: i64,
+        product_min_qty: rust_decimal::Decimal,
+        product_max_qty: rust_decimal::Decimal,
+        qty_multiple: rust_decimal::Decimal,
+    ) -> Result<()> {
+        if let Some(changes) = self.w.set_orderpoint(
+            warehouse_id,
+            product_id,
+            product_min_qty,
+            product_max_qty,
+            qty_multiple,
+        )? {
+            self.pending.push_back(changes);
+        }
+        Ok(())
     }
 
     /// The settings of the run.
@@ -316,9 +457,17 @@ enum Setup {
 }
 
 /// Everything the simulator knows.
+#[derive(Clone)]
 struct World {
     cfg: SimulatorConfig,
+    /// Everything but demand and prices (see [`World::with_demand_rng`]).
     rng: ChaCha8Rng,
+    /// Customer demand: what is asked for, when, and what becomes of it.
+    demand_rng: ChaCha8Rng,
+    /// Cost and list price changes.
+    price_rng: ChaCha8Rng,
+    /// Days planned so far (the next `Ev::Day` is this one).
+    days_planned: u32,
     c: Cols,
     db: Db,
     now: i64,
@@ -368,6 +517,11 @@ struct World {
     day_cum: Vec<f64>,
 }
 
+/// ChaCha stream of customer demand (the main generator is stream 0).
+const STREAM_DEMAND: u64 = 1;
+/// ChaCha stream of cost and list price changes.
+const STREAM_PRICES: u64 = 2;
+
 /// Days since the epoch of a timestamp.
 fn day_of(t: i64) -> i64 {
     t.div_euclid(DAY)
@@ -395,8 +549,15 @@ impl World {
             .timestamp_micros();
         let end_us = start_us + cfg.days as i64 * DAY;
         let rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let mut demand_rng = rng.clone();
+        demand_rng.set_stream(STREAM_DEMAND);
+        let mut price_rng = rng.clone();
+        price_rng.set_stream(STREAM_PRICES);
         let mut w = World {
             rng,
+            demand_rng,
+            price_rng,
+            days_planned: 0,
             c,
             db,
             now: start_us - DAY,
@@ -455,15 +616,16 @@ impl World {
         self.events.insert((at, self.ev_seq), ev);
     }
 
-    /// Runs events until one commits a transaction; its changes, or `None`
-    /// when the period is over.
-    fn step(&mut self) -> Option<Vec<crossdock_change::Change>> {
+    /// Runs events before `limit` until one commits a transaction; its
+    /// changes, or `None` when the period is over or the next event is at
+    /// or after `limit` (it stays scheduled).
+    fn step(&mut self, limit: i64) -> Option<Vec<crossdock_change::Change>> {
         loop {
-            let ((at, _), ev) = self.events.pop_first()?;
-            if at >= self.end_us {
-                self.events.clear();
+            let (&(at, _), _) = self.events.first_key_value()?;
+            if at >= self.end_us.min(limit) {
                 return None;
             }
+            let (_, ev) = self.events.pop_first()?;
             self.now = at;
             self.db.now = at;
             self.db.uid = self.admin_uid;
@@ -481,8 +643,10 @@ impl World {
                 self.run_setup(s);
             }
             Ev::Day(d) => self.plan_day(d),
-            Ev::NewQuote { company, channel } => self.new_quote(company, channel),
-            Ev::ReviseQuote(o) => self.revise_quote(o),
+            Ev::NewQuote { company, channel } => {
+                self.with_demand_rng(|w| w.new_quote(company, channel))
+            }
+            Ev::ReviseQuote(o) => self.with_demand_rng(|w| w.revise_quote(o)),
             Ev::SendQuote(o) => self.send_quote(o),
             Ev::ConfirmOrder(o) => self.confirm_order(o),
             Ev::CancelOrder(o) => self.cancel_order(o),
@@ -506,9 +670,28 @@ impl World {
             Ev::CreditNote(p) => self.credit_note(p),
             Ev::CountEnter(w) => self.count_enter(w),
             Ev::CountApply(w) => self.count_apply(w),
-            Ev::CostUpdate => self.cost_update(),
-            Ev::ListPriceUpdate => self.list_price_update(),
+            Ev::CostUpdate => self.with_price_rng(World::cost_update),
+            Ev::ListPriceUpdate => self.with_price_rng(World::list_price_update),
         }
+    }
+
+    /// Runs `f` with the demand stream in place of the main generator:
+    /// everything customers decide (see [`STREAM_DEMAND`]). Events of
+    /// demand only read state that replenishment does not change, so the
+    /// demand stream is consumed identically whatever the reordering rules.
+    fn with_demand_rng<R>(&mut self, f: impl FnOnce(&mut World) -> R) -> R {
+        std::mem::swap(&mut self.rng, &mut self.demand_rng);
+        let r = f(self);
+        std::mem::swap(&mut self.rng, &mut self.demand_rng);
+        r
+    }
+
+    /// Runs `f` with the price stream in place of the main generator.
+    fn with_price_rng<R>(&mut self, f: impl FnOnce(&mut World) -> R) -> R {
+        std::mem::swap(&mut self.rng, &mut self.price_rng);
+        let r = f(self);
+        std::mem::swap(&mut self.rng, &mut self.price_rng);
+        r
     }
 
     // ------------------------------------------------------------ calendar
@@ -556,8 +739,14 @@ impl World {
     fn plan_day(&mut self, d: u32) {
         let day0 = self.start_us + d as i64 * DAY;
         let wd = weekday(day0);
+        self.days_planned = d + 1;
+        self.with_demand_rng(|w| w.plan_demand(d, day0, wd));
+        self.plan_operations(d, day0, wd);
+    }
+
+    /// The quotations of a day (on the demand stream).
+    fn plan_demand(&mut self, d: u32, day0: i64, wd: i64) {
         self.compute_day_weights(d);
-        // quotations
         for company in 0..self.companies.len() {
             let share = self.companies[company].share;
             for (channel, prof) in PROFILES.iter().enumerate() {
@@ -583,6 +772,11 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Everything else a day brings: warehouse rounds, counts, the nightly
+    /// scheduler, invoicing, the buyer's Monday review, price updates.
+    fn plan_operations(&mut self, d: u32, day0: i64, wd: i64) {
         // warehouse processing
         for w in 0..self.warehouses.len() {
             let runs: &[i64] = match wd {

@@ -214,6 +214,7 @@ pub(super) enum Pattern {
     Lumpy,
 }
 
+#[derive(Clone)]
 pub(super) struct Product {
     pub id: i64,
     pub tmpl_id: i64,
@@ -239,6 +240,7 @@ pub(super) struct Product {
     pub pack: i64,
 }
 
+#[derive(Clone)]
 pub(super) struct SupplierInfo {
     pub id: i64,
     pub vendor: usize,
@@ -247,6 +249,7 @@ pub(super) struct SupplierInfo {
     pub delay: i64,
 }
 
+#[derive(Clone)]
 pub(super) struct Vendor {
     pub partner_id: i64,
     pub code: String,
@@ -258,6 +261,7 @@ pub(super) struct Vendor {
     pub products: Vec<usize>,
 }
 
+#[derive(Clone)]
 pub(super) struct Customer {
     pub partner_id: i64,
     pub ship_id: i64,
@@ -265,6 +269,7 @@ pub(super) struct Customer {
     pub user_id: i64,
 }
 
+#[derive(Clone)]
 pub(super) struct Accounts {
     pub receivable: i64,
     pub payable: i64,
@@ -276,6 +281,7 @@ pub(super) struct Accounts {
     pub outstanding_out: i64,
 }
 
+#[derive(Clone)]
 pub(super) struct Company {
     pub id: i64,
     pub partner_id: i64,
@@ -298,6 +304,7 @@ pub(super) struct Company {
     pub seqs: std::collections::BTreeMap<String, i64>,
 }
 
+#[derive(Clone)]
 pub(super) struct Warehouse {
     pub id: i64,
     pub company: usize,
@@ -313,7 +320,7 @@ pub(super) struct Warehouse {
 }
 
 /// Stock of one product in one warehouse's stock location.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct Cell {
     /// stock_quant id, 0 when there is no quant row.
     pub quant_id: i64,
@@ -328,6 +335,7 @@ pub(super) struct Cell {
     pub orderpoint: Option<usize>,
 }
 
+#[derive(Clone)]
 pub(super) struct Orderpoint {
     pub id: i64,
     pub name: String,
@@ -359,6 +367,7 @@ impl SoState {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Order {
     pub id: i64,
     pub name: String,
@@ -377,8 +386,11 @@ pub(super) struct Order {
     pub group_id: i64,
     pub user_id: i64,
     pub invoices: Vec<usize>,
+    /// When the order was confirmed (it keeps this if cancelled later).
+    pub confirmed: Option<i64>,
 }
 
+#[derive(Clone)]
 pub(super) struct Line {
     pub id: i64,
     pub order: usize,
@@ -468,6 +480,7 @@ impl PickState {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Picking {
     pub id: i64,
     pub name: String,
@@ -485,6 +498,7 @@ pub(super) struct Picking {
     pub deadline: Option<i64>,
 }
 
+#[derive(Clone)]
 pub(super) struct Move {
     pub id: i64,
     pub picking: Option<usize>,
@@ -520,6 +534,7 @@ impl PoState {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Po {
     pub id: i64,
     pub name: String,
@@ -536,6 +551,7 @@ pub(super) struct Po {
     pub has_bill: bool,
 }
 
+#[derive(Clone)]
 pub(super) struct PoLine {
     pub id: i64,
     pub po: usize,
@@ -572,12 +588,14 @@ impl InvKind {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct InvLine {
     pub aml_id: i64,
     pub sale_line: Option<usize>,
     pub subtotal_c: i64,
 }
 
+#[derive(Clone)]
 pub(super) struct Invoice {
     pub id: i64,
     pub kind: InvKind,

@@ -16,7 +16,7 @@ impl World {
     }
 
     /// What a reordering rule asks for now (0 when the forecast is not below min).
-    fn suggestion(&self, op: usize) -> i64 {
+    pub(super) fn suggestion(&self, op: usize) -> i64 {
         let o = &self.orderpoints[op];
         let f = self.forecast(o.wh, o.product);
         if f >= o.min {

@@ -355,6 +355,7 @@ impl World {
             group_id: 0,
             user_id,
             invoices: Vec::new(),
+            confirmed: None,
         });
         let o = self.orders.len() - 1;
         // lines
@@ -590,6 +591,7 @@ impl World {
         let ord = &mut self.orders[o];
         ord.state = SoState::Sale;
         ord.date_order = self.now;
+        ord.confirmed = Some(self.now);
         self.invoice_candidates.insert(o);
         ord.group_id = group;
         let deadline = ord.commitment.unwrap_or(self.now + ord.lead_days * DAY);

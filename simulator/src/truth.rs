@@ -175,9 +175,15 @@ fn month_of(t: i64) -> String {
 }
 
 pub(super) fn compute(w: &World, as_of: i64) -> GroundTruth {
+    compute_where(w, as_of, |_| true)
+}
+
+/// [`compute`] over the confirmed orders `keep` accepts (the what-if keeps
+/// the orders confirmed in its window).
+pub(super) fn compute_where(w: &World, as_of: i64, keep: impl Fn(&Order) -> bool) -> GroundTruth {
     let mut cells: BTreeMap<(String, String), KpiTruth> = BTreeMap::new();
     for o in &w.orders {
-        if o.state != SoState::Sale {
+        if o.state != SoState::Sale || !keep(o) {
             continue;
         }
         let lines: Vec<&Line> = o
