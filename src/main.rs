@@ -10,6 +10,7 @@
 //! | `verify`   | compare PostgreSQL's tables with the warehouse  | `commands/verify.rs`   |
 //! | `user`     | users, roles, companies and API tokens          | `commands/user.rs`     |
 //! | `forecast` | backtest the demand forecasting methods         | `commands/forecast.rs` |
+//! | `reorder`  | reorder-rule suggestions and the what-if         | `commands/reorder.rs`  |
 
 // The doc comments of the argument structs are clap's --help text, written
 // for people at a terminal (`<data>`, `<id>`), not rustdoc HTML.
@@ -76,6 +77,54 @@ enum Command {
     /// Demand forecasting: `forecast backtest` scores every method and
     /// crossdock's per-series choice on a CSV of demand histories.
     Forecast(ForecastArgs),
+    /// Reorder rules: `reorder suggest` computes min/max suggestions for
+    /// every product × warehouse from the warehouse's demand, lead times and
+    /// stock; `reorder whatif` replays the simulator under the current and
+    /// the suggested rules.
+    Reorder(ReorderArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReorderArgs {
+    #[command(subcommand)]
+    command: ReorderCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum ReorderCommand {
+    /// Compute reorder-rule suggestions (min, max, multiple per product ×
+    /// warehouse, with the reason for each) from the warehouse, write them
+    /// to <data>/derived/reorder_suggestion (and the weekly history and
+    /// forecast to derived/demand_forecast), and print the largest changes.
+    /// Service levels, review period and costs: the `planning` settings
+    /// (<data>/_crossdock/settings.json).
+    #[command(
+        after_help = "Example:\n  crossdock reorder suggest --data ./crossdock-data --top 20"
+    )]
+    Suggest {
+        /// Print this many suggestions, exceptions and largest changes first (0: none).
+        #[arg(long, default_value_t = 15)]
+        top: usize,
+        /// Print every suggestion as one JSON array instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay the simulator's next --days days twice from the same seed and
+    /// state — under the rules in force and under the latest suggestions
+    /// (`reorder suggest`) — and print fill rate, stock-outs, average stock
+    /// value and purchases side by side. Needs a warehouse filled by the
+    /// simulator (`crossdock demo` / `simulate`).
+    #[command(
+        after_help = "Example:\n  crossdock demo --no-serve && crossdock reorder suggest && crossdock reorder whatif --days 28"
+    )]
+    Whatif {
+        /// Days to replay after the end of the warehouse's history.
+        #[arg(long, default_value_t = 28)]
+        days: u32,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -425,6 +474,7 @@ fn main() -> ExitCode {
             Command::Verify(args) => commands::verify::run(&cli.data, args).await,
             Command::User(args) => commands::user::run(&cli.data, args).await,
             Command::Forecast(args) => commands::forecast::run(args),
+            Command::Reorder(args) => commands::reorder::run(&cli.data, args).await,
         }
     });
     match result {
@@ -465,6 +515,9 @@ pub enum CliError {
     /// From the forecasting models.
     #[error(transparent)]
     Forecast(#[from] crossdock_models::forecast::Error),
+    /// From a planning run.
+    #[error(transparent)]
+    Planning(#[from] crossdock_models::error::ModelsError),
     /// From the server.
     #[error("server: {0}")]
     Api(String),

@@ -882,6 +882,24 @@ mod fc {
     use crate::forecast::lead_time::{count_quantile, normal_quantile};
     use crate::reorder::{LeadTimeDemand, Lifecycle};
 
+    /// The per-series choice for stocking: the backtest's candidates without
+    /// the zero forecast. A zero forecast scores well on MAE-type measures
+    /// for intermittent items, but a rule built on it never buys: for
+    /// stocking, the level of demand matters, not the median period.
+    fn planning_choice() -> AutoConfig {
+        let base = AutoConfig::default();
+        let candidates = base.candidates.clone().map(|c| {
+            c.into_iter()
+                .filter(|m| *m != crate::forecast::Method::Zero)
+                .collect()
+        });
+        AutoConfig {
+            candidates,
+            min_recent_share: 0.0,
+            ..base
+        }
+    }
+
     /// What [`forecast_item`] returns.
     pub struct ItemForecast {
         pub mean_per_period: f64,
@@ -1019,7 +1037,7 @@ mod fc {
         let method = if history.is_empty() {
             "none".to_string()
         } else {
-            auto::forecast_into(history, season, &[], &AutoConfig::default(), &mut out)
+            auto::forecast_into(history, season, &[], &planning_choice(), &mut out)
         };
         let per_period = if matches!(class, DemandClass::New) {
             // too little history for a method: the mean of what was seen

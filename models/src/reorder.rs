@@ -267,10 +267,17 @@ fn reason(input: &ReorderInput<'_>, min: Decimal, max: Decimal, ltd_mean: f64) -
     let mut text = parts.join("; ");
     let _ = write!(
         text,
-        ". Lead-time demand {ltd_mean:.1} on average: min {min} covers it at the target, max {max} adds one order"
+        ". Lead-time demand {ltd_mean:.1} on average: min {} covers it at the target, max {} adds one order",
+        min.normalize(),
+        max.normalize()
     );
     if let Some(r) = &input.current {
-        let _ = write!(text, " (in force: min {}, max {})", r.min, r.max);
+        let _ = write!(
+            text,
+            " (in force: min {}, max {})",
+            r.min.normalize(),
+            r.max.normalize()
+        );
     }
     text
 }

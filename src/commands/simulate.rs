@@ -64,6 +64,33 @@ pub fn config_json(config: &SimulatorConfig) -> serde_json::Value {
     })
 }
 
+/// The simulator settings recorded by [`config_json`], read back; an error
+/// names the missing or malformed key.
+pub fn config_from_json(v: &serde_json::Value) -> std::result::Result<SimulatorConfig, String> {
+    let int = |k: &str| {
+        v[k].as_u64()
+            .ok_or_else(|| format!("the simulator record lacks a whole number {k:?}"))
+    };
+    let small = |k: &str| {
+        int(k).and_then(|n| u32::try_from(n).map_err(|_| format!("{k:?} is too large: {n}")))
+    };
+    let start = v["start"]
+        .as_str()
+        .ok_or_else(|| "the simulator record lacks \"start\"".to_string())?;
+    Ok(SimulatorConfig {
+        seed: int("seed")?,
+        days: small("days")?,
+        orders_per_day: small("orders_per_day")?,
+        products: small("products")?,
+        warehouses: small("warehouses")?,
+        second_company: v["second_company"]
+            .as_bool()
+            .ok_or_else(|| "the simulator record lacks \"second_company\"".to_string())?,
+        start: chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d")
+            .map_err(|e| format!("\"start\" {start:?}: {e}"))?,
+    })
+}
+
 /// Checks a pacing flag: 0 (flat out) or a positive finite number.
 pub fn check_pace(flag: &str, value: f64) -> Result<()> {
     if value >= 0.0 && value.is_finite() {
