@@ -26,6 +26,28 @@
 //! swapped like others (they carry the error box). A refused htmx request
 //! of a signed-out user gets `HX-Redirect: /login`.
 //!
+//! ## Adding a page
+//!
+//! 1. Its routes in [`auth::ROUTES`], each with its rule; the `GET` page
+//!    gets `nav: Some("Label")` to appear in the navigation of the roles
+//!    that may open it (and of no one else).
+//! 2. `templates/<page>.html`: `{% extends "base.html" %}`, the page in
+//!    `{% block content %}`; a page with a chart adds uPlot in
+//!    `{% block head %}`:
+//!    `<link rel="stylesheet" href="{{ shell.asset("vendor/uplot/uPlot.min.css") }}">`
+//!    and `<script src="{{ shell.asset("vendor/uplot/uPlot.iife.min.js") }}" defer></script>`.
+//! 3. `routes/<page>.rs`: a struct deriving `Template` with
+//!    `#[template(path = "<page>.html", blocks = ["content"])]` and a
+//!    `shell: Shell` field ([`Shell::for_user`] with the route's path),
+//!    `page!(ThatStruct);`, and a handler taking [`Mode`] that answers
+//!    [`render`]`(mode, status, &page)`.
+//! 4. A chart: `<figure class="chart">` with a JSON island
+//!    `<script type="application/json" class="chart-data">{{ data|safe }}</script>`
+//!    where `data` is [`json_island`]`(&chart)` (JSON that cannot close the
+//!    element: `<`, `>` and `&` as `\u003c`...), and a
+//!    `<div class="chart-plot">`; `static/crossdock.js` says the JSON's
+//!    shape. Keep the numbers readable without JavaScript too (a table).
+//!
 //! ## Content-Security-Policy
 //!
 //! [`CONTENT_SECURITY_POLICY`]: scripts and styles only from this origin
@@ -254,6 +276,26 @@ fn respond(status: StatusCode, markup: String) -> Response {
     response
 }
 
+/// JSON for a data island (`<script type="application/json">`, put in with
+/// `|safe`): `<`, `>` and `&` are written `\u003c`, `\u003e`, `\u0026`,
+/// so no value can end the element (`</script>`) or open a comment; the
+/// JSON means the same (they can only occur inside strings).
+#[allow(dead_code)] // for the pages with charts
+pub(crate) fn json_island(value: &impl serde::Serialize) -> Result<String, ApiError> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| ApiError::Internal(format!("a page's JSON data island: {e}")))?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
 /// The error box pages show above their content: the user's message for a
 /// client error, a generic one for a server error.
 #[derive(Debug, Clone)]
@@ -370,6 +412,19 @@ pub(crate) fn timestamp(us: Option<i64>) -> String {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn a_json_island_cannot_close_its_script_element() {
+        let value =
+            serde_json::json!({"label": "</script><script>alert(1)</script> & <!--", "n": 1.5});
+        let island = json_island(&value).unwrap();
+        assert!(
+            !island.contains('<') && !island.contains('>') && !island.contains('&'),
+            "{island}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&island).unwrap();
+        assert_eq!(back, value, "the same JSON");
+    }
 
     #[test]
     fn formats_numbers_for_people() {

@@ -5,13 +5,13 @@
 //
 //   <figure class="chart">
 //     <figcaption>Demand, forecast and 80 % interval</figcaption>
-//     <script type="application/json" class="chart-data">{{ chart|json|safe }}</script>
+//     <script type="application/json" class="chart-data">{{ chart|safe }}</script>
 //     <div class="chart-plot"></div>
 //     <noscript>... the same numbers as a table ...</noscript>
 //   </figure>
 //
-// (askama's `json` filter escapes <, > and &, so the island cannot end
-// the script element early.) The JSON:
+// (`chart` made by html::json_island, which escapes <, > and &, so the
+// island cannot end the script element early.) The JSON:
 //
 //   {"x": "time" | "number",          time: x are dates "YYYY-MM-DD" or
 //                                      seconds since the epoch (default)
@@ -138,6 +138,9 @@
   }
 
   window.crossdock = { drawCharts: init, chartData: build };
+  // For style sheets (and tests): scripts run here, and htmx too.
+  document.documentElement.classList.add("js");
+  if (window.htmx) document.documentElement.classList.add("htmx");
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { init(document); });
   } else {
