@@ -71,7 +71,9 @@ use crate::error::ApiError;
 /// Shown where a value is missing (no data to compute it from).
 pub(crate) const MISSING: &str = "—";
 
-/// The pages' Content-Security-Policy: see the [module documentation](self).
+/// The pages' Content-Security-Policy: scripts, styles and requests only
+/// to this origin, no inline script or style, no eval, forms only to this
+/// origin, never framed (`docs/security.md`).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// One link of the top navigation.
