@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -73,6 +73,16 @@ pub enum Access {
     Roles(&'static [Role]),
 }
 
+impl Access {
+    /// May a user with these roles pass? (`Public` and `SignedIn`: yes.)
+    pub fn permits(&self, roles: &[Role]) -> bool {
+        match self {
+            Access::Public | Access::SignedIn => true,
+            Access::Roles(allowed) => roles.iter().any(|r| allowed.contains(r)),
+        }
+    }
+}
+
 /// One route and its rule.
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
@@ -84,6 +94,11 @@ pub struct Route {
     pub access: Access,
     /// What it is.
     pub what: &'static str,
+    /// The label of its link in the pages' top navigation, for a `GET`
+    /// page; `None` for everything else. Each principal sees the links of
+    /// the routes they may open ([`nav_links`]): a new page adds its link
+    /// here, beside its rule, and nowhere else.
+    pub nav: Option<&'static str>,
 }
 
 const ADMIN: &[Role] = &[Role::Admin];
@@ -97,166 +112,225 @@ pub const ROUTES: &[Route] = &[
         path: "/api/health",
         access: Access::Public,
         what: "liveness and data time",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/api/openapi.json",
         access: Access::Public,
         what: "the OpenAPI document",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/static/{*path}",
+        access: Access::Public,
+        what: "the pages' scripts and styles: htmx, uPlot, crossdock's own (embedded; cached for a year, the URL carries a hash of the content)",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/login",
         access: Access::Public,
         what: "login form",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/login",
         access: Access::Public,
         what: "log in (rate-limited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/logout",
         access: Access::SignedIn,
         what: "log out (CSRF)",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/",
         access: Access::SignedIn,
         what: "dashboard (fields by role, rows by company)",
+        nav: Some("Dashboard"),
     },
     Route {
         method: "GET",
         path: "/api/me",
         access: Access::SignedIn,
         what: "who am I: roles, companies, visible fields",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/api/freshness",
         access: Access::SignedIn,
         what: "warehouse lag",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/api/kpis",
         access: Access::SignedIn,
         what: "KPI report (fields by role, rows by company)",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/api/kpis/definitions",
         access: Access::SignedIn,
         what: "definitions of the KPIs the role may see",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/api/users",
         access: Access::Roles(ADMIN),
         what: "list users",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/api/users",
         access: Access::Roles(ADMIN),
         what: "add a user (audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/api/users/{name}/disable",
         access: Access::Roles(ADMIN),
         what: "disable a user (audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/api/users/{name}/enable",
         access: Access::Roles(ADMIN),
         what: "enable a disabled user (audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/api/users/{name}/unlock",
         access: Access::Roles(ADMIN),
         what: "clear a user's failed logins (audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/api/users/{name}/reset-password",
         access: Access::Roles(ADMIN),
         what: "set a generated password, answered once (audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/api/users/{name}/roles",
         access: Access::Roles(ADMIN),
         what: "set a user's roles and companies (audited)",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/api/audit",
         access: Access::Roles(ADMIN),
         what: "audit trail, JSON or CSV",
+        nav: None,
     },
     Route {
         method: "GET",
         path: "/admin",
         access: Access::Roles(ADMIN),
         what: "users and audit trail page",
+        nav: Some("Admin"),
     },
     Route {
         method: "POST",
         path: "/admin/users",
         access: Access::Roles(ADMIN),
         what: "add a user from the page (CSRF, audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/admin/users/{name}/disable",
         access: Access::Roles(ADMIN),
         what: "disable a user from the page (CSRF, audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/admin/users/{name}/enable",
         access: Access::Roles(ADMIN),
         what: "enable a user from the page (CSRF, audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/admin/users/{name}/unlock",
         access: Access::Roles(ADMIN),
         what: "clear a user's failed logins from the page (CSRF, audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/admin/users/{name}/reset-password",
         access: Access::Roles(ADMIN),
         what: "reset a password from the page, shown once (CSRF, audited)",
+        nav: None,
     },
     Route {
         method: "POST",
         path: "/admin/users/{name}/roles",
         access: Access::Roles(ADMIN),
         what: "set roles and companies from the page (CSRF, audited)",
+        nav: None,
     },
 ];
+
+/// The top navigation of a user with these roles: `(path, label)` of every
+/// `GET` route of [`ROUTES`] that has a [`Route::nav`] label and that the
+/// roles may open, in the table's order.
+pub fn nav_links(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .filter(|r| r.method == "GET" && r.access.permits(roles))
+        .filter_map(|r| r.nav.map(|label| (r.path, label)))
+        .collect()
+}
+
+/// Does a concrete path match a route pattern? `{name}` matches one
+/// non-empty segment, a last `{*rest}` one or more.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let pattern: Vec<&str> = pattern.split('/').collect();
+    let segments: Vec<&str> = path.split('/').collect();
+    let param = |p: &str| p.starts_with('{') && p.ends_with('}');
+    if let Some((last, init)) = pattern.split_last() {
+        if last.starts_with("{*") && param(last) {
+            return segments.len() > init.len()
+                && segments[init.len()..].iter().any(|s| !s.is_empty())
+                && init
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| (param(p) && !s.is_empty()) || p == s);
+        }
+    }
+    pattern.len() == segments.len()
+        && pattern
+            .iter()
+            .zip(&segments)
+            .all(|(p, s)| (param(p) && !s.is_empty()) || p == s)
+}
 
 /// The methods a concrete path answers (from [`ROUTES`]), e.g. `GET, HEAD`;
 /// empty when no route matches.
 pub(crate) fn allowed_methods(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
     let mut methods: Vec<&str> = Vec::new();
     for r in ROUTES {
-        let pattern: Vec<&str> = r.path.split('/').collect();
-        let matches = pattern.len() == segments.len()
-            && pattern
-                .iter()
-                .zip(&segments)
-                .all(|(p, s)| (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s);
-        if matches && !methods.contains(&r.method) {
+        if path_matches(r.path, path) && !methods.contains(&r.method) {
             methods.push(r.method);
             if r.method == "GET" {
                 methods.push("HEAD");
@@ -588,15 +662,31 @@ pub(crate) fn is_api(path: &str) -> bool {
 }
 
 /// The answer to a refused request: JSON under `/api/`, a page elsewhere
-/// (a 303 to `/login` for an anonymous page request).
-pub(crate) fn refuse(path: &str, error: ApiError) -> Response {
+/// (a 303 to `/login` for an anonymous page request; for an htmx request,
+/// a 401 with `HX-Redirect: /login`, which htmx follows with a full page
+/// load, and other refusals as the error page's content fragment).
+pub(crate) fn refuse(
+    path: &str,
+    mode: html::Mode,
+    principal: Option<&Principal>,
+    error: ApiError,
+) -> Response {
     if is_api(path) {
         return error.into_response();
     }
     if matches!(error, ApiError::Unauthorized) {
-        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+        return match mode {
+            html::Mode::Document => {
+                (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response()
+            }
+            html::Mode::Fragment => (
+                StatusCode::UNAUTHORIZED,
+                [(HeaderName::from_static("hx-redirect"), "/login")],
+            )
+                .into_response(),
+        };
     }
-    html::error_page(&error)
+    html::error_page_for(mode, principal, &error)
 }
 
 /// The session id of the request's cookie.
@@ -676,6 +766,7 @@ async fn csrf_of(req: Request) -> Result<(Option<String>, Request), ApiError> {
 /// The middleware: see the [module documentation](self).
 pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let mode = html::Mode::of(req.headers());
     let Some(pattern) = req
         .extensions()
         .get::<MatchedPath>()
@@ -704,21 +795,23 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
                 allowed,
             }
         };
-        return refuse(&path, error);
+        return refuse(&path, mode, None, error);
     };
     if route.access == Access::Public {
         return next.run(req).await;
     }
     let principal = match authenticate(&state, req.headers()) {
         Ok(Some(p)) => p,
-        Ok(None) => return refuse(&path, ApiError::Unauthorized),
-        Err(e) => return refuse(&path, e),
+        Ok(None) => return refuse(&path, mode, None, ApiError::Unauthorized),
+        Err(e) => return refuse(&path, mode, None, e),
     };
     if let Access::Roles(roles) = route.access {
-        if !principal.user.roles.iter().any(|r| roles.contains(r)) {
+        if !route.access.permits(&principal.user.roles) {
             let need: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             return refuse(
                 &path,
+                mode,
+                Some(&principal),
                 ApiError::Forbidden(format!(
                     "{} {path} needs the role {}; you have {}",
                     req.method(),
@@ -739,13 +832,15 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
         if let Some(expected) = principal.csrf().map(str::to_string) {
             let (token, back) = match csrf_of(req).await {
                 Ok(x) => x,
-                Err(e) => return refuse(&path, e),
+                Err(e) => return refuse(&path, mode, Some(&principal), e),
             };
             req = back;
             let ok = token.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes()));
             if !ok {
                 return refuse(
                     &path,
+                    mode,
+                    Some(&principal),
                     ApiError::Forbidden(
                         "missing or wrong CSRF token: reload the page and try again".into(),
                     ),
@@ -794,10 +889,7 @@ pub fn routes_markdown() -> String {
             route.method, route.path, route.what
         ));
         for r in Role::ALL {
-            let ok = match route.access {
-                Access::Public | Access::SignedIn => true,
-                Access::Roles(rs) => rs.contains(&r),
-            };
+            let ok = route.access.permits(&[r]);
             out.push_str(if ok { " ✓ |" } else { " 403 |" });
         }
         let anon = match route.access {
@@ -821,6 +913,26 @@ mod tests {
         assert_eq!(allowed_methods("/api/users/ana/disable"), "POST");
         assert_eq!(allowed_methods("/api/users//disable"), "");
         assert_eq!(allowed_methods("/nope"), "");
+        assert_eq!(allowed_methods("/static/vendor/htmx.min.js"), "GET, HEAD");
+        assert_eq!(allowed_methods("/static/"), "");
+        assert_eq!(allowed_methods("/static"), "");
+    }
+
+    #[test]
+    fn the_navigation_follows_the_rules() {
+        let labels = |roles: &[Role]| -> Vec<&str> {
+            nav_links(roles).into_iter().map(|(_, l)| l).collect()
+        };
+        assert_eq!(labels(&[Role::Service]), ["Dashboard"]);
+        assert_eq!(labels(&[Role::Admin]), ["Dashboard", "Admin"]);
+        assert_eq!(
+            labels(&[Role::Planner, Role::Admin]),
+            ["Dashboard", "Admin"]
+        );
+        // every link is a GET route of the table
+        for (path, _) in nav_links(&Role::ALL) {
+            assert!(ROUTES.iter().any(|r| r.method == "GET" && r.path == path));
+        }
     }
 
     #[test]

@@ -1,137 +1,265 @@
-//! What every page shares: escaping, the layout (with its inline CSS), the
-//! error page, and the formatting of numbers for people.
+//! What every page shares: the shell (layout, navigation by role, user
+//! menu), rendering and the headers of every page, the error page, and the
+//! formatting of numbers for people.
 //!
-//! Pages are built as strings. The rule that keeps them safe: every dynamic
-//! string goes through [`escape`] before it is put in the markup, in text
-//! and in attribute values alike (attribute values are always double-quoted).
+//! Pages are [askama] templates in `api/templates/`, compiled into the
+//! binary; askama escapes every value put in the markup (text and
+//! attribute values alike), so no page escapes by hand. Every page
+//! template extends `base.html` and fills its `content` block; its struct
+//! holds a [`Shell`] (the title, the navigation, who is signed in) and
+//! derives [`Page`] with `html::page!`.
+//!
+//! ## htmx
+//!
+//! Pages load htmx (`/static/vendor/htmx/htmx.min.js`), but every control
+//! is a real link or form: htmx only enhances. An htmx request for a page
+//! (header `HX-Request: true`, not a history restore) is answered with the
+//! page's `content` block alone — the same template, the same handler, so
+//! the same guard and the same fields — for the element to swap it into
+//! `<main id="main">` (`hx-target="#main"`). [`Mode`] is the extractor
+//! that tells the two apart. A page that wants a finer fragment lists more
+//! blocks in `#[template(blocks = [...])]` and answers
+//! [`fragment`]`(status, &page.as_<block>())`. Answers vary on `HX-Request`.
+//! htmx is configured by the `htmx-config` meta tag of `base.html`: no
+//! eval, no script tags from fragments, no inline styles, no history kept
+//! in the browser's storage (pages are `no-store`), and 4xx/5xx fragments
+//! swapped like others (they carry the error box). A refused htmx request
+//! of a signed-out user gets `HX-Redirect: /login`.
+//!
+//! ## Adding a page
+//!
+//! 1. Its routes in [`auth::ROUTES`], each with its rule; the `GET` page
+//!    gets `nav: Some("Label")` to appear in the navigation of the roles
+//!    that may open it (and of no one else).
+//! 2. `templates/<page>.html`: `{% extends "base.html" %}`, the page in
+//!    `{% block content %}`; a page with a chart adds uPlot in
+//!    `{% block head %}`:
+//!    `<link rel="stylesheet" href="{{ shell.asset("vendor/uplot/uPlot.min.css") }}">`
+//!    and `<script src="{{ shell.asset("vendor/uplot/uPlot.iife.min.js") }}" defer></script>`.
+//! 3. `routes/<page>.rs`: a struct deriving `Template` with
+//!    `#[template(path = "<page>.html", blocks = ["content"])]` and a
+//!    `shell: Shell` field ([`Shell::for_user`] with the route's path),
+//!    `page!(ThatStruct);`, and a handler taking [`Mode`] that answers
+//!    [`render`]`(mode, status, &page)`.
+//! 4. A chart: `<figure class="chart">` with a JSON island
+//!    `<script type="application/json" class="chart-data">{{ data|safe }}</script>`
+//!    where `data` is [`json_island`]`(&chart)` (JSON that cannot close the
+//!    element: `<`, `>` and `&` as `\u003c`...), and a
+//!    `<div class="chart-plot">`; `static/crossdock.js` says the JSON's
+//!    shape. Keep the numbers readable without JavaScript too (a table).
+//!
+//! ## Content-Security-Policy
+//!
+//! [`CONTENT_SECURITY_POLICY`]: scripts and styles only from this origin
+//! (`/static/...`), no inline script, no eval, no inline style, requests
+//! (htmx) only to this origin, forms only to this origin, never framed.
+//! Charts (`crossdock.js`, uPlot) read their numbers from a JSON data
+//! island, `<script type="application/json">`, which is not run.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crossdock_access::Role;
+use askama::Template;
 
-use crate::auth::Principal;
+use crate::auth::{self, Principal};
 use crate::error::ApiError;
 
 /// Shown where a value is missing (no data to compute it from).
 pub(crate) const MISSING: &str = "—";
 
-/// Escapes text for HTML text content and double- or single-quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// The pages' Content-Security-Policy: scripts, styles and requests only
+/// to this origin, no inline script or style, no eval, forms only to this
+/// origin, never framed (`docs/security.md`).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// One link of the top navigation.
+#[derive(Debug, Clone)]
+pub(crate) struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// The page being shown (`aria-current="page"`).
+    pub current: bool,
+}
+
+/// Who is signed in, for the header's user menu.
+#[derive(Debug, Clone)]
+pub(crate) struct UserMenu {
+    pub name: String,
+    /// The roles, comma-separated.
+    pub roles: String,
+    /// The companies the user's pages are restricted to, in words.
+    pub scope: String,
+    /// The session's CSRF token, for the logout form (None: signed in by
+    /// token, no form).
+    pub csrf: Option<String>,
+}
+
+/// What `base.html` needs: the title, the navigation and the user menu.
+#[derive(Debug, Clone)]
+pub(crate) struct Shell {
+    /// The page's title (text).
+    pub title: String,
+    /// The links the user may open ([`auth::nav_links`]): nothing for a
+    /// signed-out visitor.
+    pub nav: Vec<NavLink>,
+    /// Who is signed in (None: nobody).
+    pub user: Option<UserMenu>,
+}
+
+impl Shell {
+    /// The shell of a page nobody is signed in to (the login page, an
+    /// error before authentication).
+    pub(crate) fn anonymous(title: &str) -> Shell {
+        Shell {
+            title: title.to_string(),
+            nav: Vec::new(),
+            user: None,
         }
     }
-    out
+
+    /// The shell of a page for a signed-in user, at `path` (the route's
+    /// pattern, to mark the current link).
+    pub(crate) fn for_user(principal: &Principal, title: &str, path: &str) -> Shell {
+        let user = &principal.user;
+        let nav = auth::nav_links(&user.roles)
+            .into_iter()
+            .map(|(href, label)| NavLink {
+                href,
+                label,
+                current: href == path,
+            })
+            .collect();
+        let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+        let scope = match principal.companies() {
+            None => "all companies".to_string(),
+            Some(c) if c.is_empty() => "no company".to_string(),
+            Some(c) => {
+                let ids: Vec<String> = c.iter().map(i64::to_string).collect();
+                let word = if ids.len() == 1 {
+                    "company"
+                } else {
+                    "companies"
+                };
+                format!("{word} {}", ids.join(", "))
+            }
+        };
+        Shell {
+            title: title.to_string(),
+            nav,
+            user: Some(UserMenu {
+                name: user.name.clone(),
+                roles: roles.join(", "),
+                scope,
+                csrf: principal.csrf().map(str::to_string),
+            }),
+        }
+    }
+
+    /// The URL of a static file, with its fingerprint (for the templates).
+    pub(crate) fn asset(&self, path: &str) -> &'static str {
+        crate::assets::url(path)
+    }
 }
 
-/// Pages run no script and load nothing from elsewhere.
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-const CSS: &str = r#"
-:root{--bg:#f4f5f7;--card:#fff;--ink:#1c2230;--muted:#5c6578;--line:#e1e4ea;--accent:#1f5fd1;--bad:#a61b1b;--bad-bg:#fdf1f0;--bad-line:#f4c7c3}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",sans-serif;background:var(--bg);color:var(--ink)}
-header.top{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.5rem;padding:.75rem 1.5rem;background:var(--ink)}
-header.top a{color:#c9d1e0;text-decoration:none}
-header.top a:hover{color:#fff;text-decoration:underline}
-header.top a.brand{color:#fff;font-weight:700;letter-spacing:.02em}
-main{max-width:1240px;margin:0 auto;padding:1.5rem}
-h1{font-size:1.45rem;margin:0 0 .2rem}
-p.meta{color:var(--muted);margin:0 0 1.1rem}
-form.period{display:flex;flex-wrap:wrap;gap:.75rem 1rem;align-items:flex-end;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;margin:0 0 1.25rem}
-form.period label{display:flex;flex-direction:column;gap:.2rem;font-size:.82rem;color:var(--muted)}
-form.period input{font:inherit;color:var(--ink);padding:.3rem .45rem;border:1px solid #c8cdd6;border-radius:4px;background:#fff}
-form.period button{font:inherit;padding:.38rem 1rem;border:0;border-radius:4px;background:var(--accent);color:#fff;cursor:pointer}
-form.period a{font-size:.9rem;color:var(--accent);padding-bottom:.4rem}
-.error{background:var(--bad-bg);color:var(--bad);border:1px solid var(--bad-line);border-radius:8px;padding:.75rem 1rem;margin:0 0 1.25rem}
-.error strong{display:block;margin-bottom:.2rem}
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:1rem}
-.tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem 1.1rem}
-.tile h2{font-size:1.08rem;margin:0 0 .5rem}
-.tile h3{margin:.55rem 0 .35rem;padding-top:.45rem;border-top:1px solid var(--line);font-size:.72rem;font-weight:600;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
-.tile dl{display:grid;grid-template-columns:1fr auto;gap:.3rem .75rem;margin:0}
-.tile dt{color:var(--muted);white-space:nowrap}
-.tile dt[title]{cursor:help}
-.tile dd{margin:0;text-align:right;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
-.tile .sub{display:block;white-space:normal;font-weight:400;font-size:.76rem;color:var(--muted)}
-.empty{background:var(--card);border:1px dashed var(--line);border-radius:8px;padding:1.5rem;color:var(--muted)}
-header.top nav{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.25rem}
-header.top .who{color:#c9d1e0;font-size:.85rem}
-header.top form.logout{display:inline;margin:0}
-header.top form.logout button{font:inherit;font-size:.85rem;background:none;border:1px solid #5c6578;color:#c9d1e0;border-radius:4px;padding:.1rem .6rem;cursor:pointer}
-form.login{display:flex;flex-direction:column;gap:.8rem;max-width:340px;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1.2rem}
-form.login label{display:flex;flex-direction:column;gap:.25rem;font-size:.85rem;color:var(--muted)}
-form.login input{font:inherit;padding:.4rem .5rem;border:1px solid #c8cdd6;border-radius:4px}
-form.login button,table button{font:inherit;padding:.35rem 1rem;border:0;border-radius:4px;background:var(--accent);color:#fff;cursor:pointer}
-table.list{border-collapse:collapse;background:var(--card);margin:0 0 1.5rem;font-size:.88rem}
-table.list th,table.list td{border:1px solid var(--line);padding:.35rem .6rem;text-align:left;vertical-align:top}
-table.list td code{white-space:pre-wrap;word-break:break-all}
-footer{max-width:1240px;margin:0 auto;padding:0 1.5rem 2rem;color:var(--muted);font-size:.82rem}
-footer a{color:var(--muted)}
-"#;
-
-/// A whole page: `title` is text (escaped here), `body` is markup built
-/// with [`escape`]d dynamic parts.
-pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    render(status, title, body, "")
+/// A page template: renders whole, or its `content` block alone (for
+/// htmx). Implemented by `html::page!`.
+pub(crate) trait Page: Template {
+    /// The `content` block alone.
+    fn render_content(&self) -> askama::Result<String>;
 }
 
-/// A page for a signed-in user: the header says who, links to the admin
-/// page for admins, and has the logout button (a form with the CSRF token).
-pub(crate) fn page_for(user: &Principal, status: StatusCode, title: &str, body: &str) -> Response {
-    let admin = if user.user.has(Role::Admin) {
-        r#"<a href="/admin">Admin</a>"#
-    } else {
-        ""
+/// Implements [`Page`] for template structs that have
+/// `#[template(..., blocks = ["content", ...])]`.
+macro_rules! page {
+    ($($t:ty),+ $(,)?) => {
+        $(impl $crate::html::Page for $t {
+            fn render_content(&self) -> askama::Result<String> {
+                askama::Template::render(&self.as_content())
+            }
+        })+
     };
-    let roles: Vec<&str> = user.user.roles.iter().map(|r| r.as_str()).collect();
-    let logout = match user.csrf() {
-        Some(csrf) => format!(
-            r#"<form class="logout" method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button type="submit">Log out</button></form>"#,
-            escape(csrf)
-        ),
-        None => String::new(),
-    };
-    let nav = format!(
-        r#"{admin}<span class="who">Signed in as {} ({})</span>{logout}"#,
-        escape(&user.user.name),
-        escape(&roles.join(", "))
-    );
-    render(status, title, body, &nav)
+}
+pub(crate) use page;
+
+/// Whole page or fragment: from the request's htmx headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A whole document (a browser's own request, or an htmx history restore).
+    Document,
+    /// The `content` block alone (an htmx request).
+    Fragment,
 }
 
-fn render(status: StatusCode, title: &str, body: &str, nav: &str) -> Response {
-    let title = escape(title);
-    let markup = format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · crossdock</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header class="top"><a class="brand" href="/">crossdock</a><nav><a href="/">Dashboard</a>{nav}</nav></header>
-<main>
-{body}
-</main>
-<footer>Data: <a href="/api/kpis">/api/kpis</a> · definitions: <a href="/api/kpis/definitions">/api/kpis/definitions</a> · <a href="/api/freshness">/api/freshness</a> · <a href="/api/health">/api/health</a></footer>
-</body>
-</html>
-"#
-    );
+impl Mode {
+    /// The mode a request asks for.
+    pub(crate) fn of(headers: &HeaderMap) -> Mode {
+        let is = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        };
+        if is("hx-request") && !is("hx-history-restore-request") {
+            Mode::Fragment
+        } else {
+            Mode::Document
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Mode {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Mode, Self::Rejection> {
+        Ok(Mode::of(&parts.headers))
+    }
+}
+
+/// A page's answer: the whole document or its content block, with the
+/// headers of every page. A template that fails to render (a bug) is a
+/// 500, logged.
+pub(crate) fn render(mode: Mode, status: StatusCode, page: &impl Page) -> Response {
+    let markup = match mode {
+        Mode::Document => page.render(),
+        Mode::Fragment => page.render_content(),
+    };
+    match markup {
+        Ok(markup) => respond(status, markup),
+        Err(e) => {
+            let error = ApiError::Internal(format!("rendering a page: {e}"));
+            error.log();
+            respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::error::INTERNAL_MESSAGE.to_string(),
+            )
+        }
+    }
+}
+
+/// A fragment of a page (one block of its template, e.g.
+/// `page.as_rows()`), with the headers of every page.
+#[allow(dead_code)] // for the pages that need a finer fragment than `content`
+pub(crate) fn fragment(status: StatusCode, block: &impl Template) -> Response {
+    match block.render() {
+        Ok(markup) => respond(status, markup),
+        Err(e) => {
+            ApiError::Internal(format!("rendering a fragment: {e}")).log();
+            respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::error::INTERNAL_MESSAGE.to_string(),
+            )
+        }
+    }
+}
+
+/// Markup with the headers of every page: HTML, the CSP, `nosniff`,
+/// `Vary: HX-Request` (`Cache-Control: no-store` is added for every answer
+/// by the outer layer).
+fn respond(status: StatusCode, markup: String) -> Response {
     let mut response = (status, markup).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -146,39 +274,84 @@ fn render(status: StatusCode, title: &str, body: &str, nav: &str) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    headers.insert(header::VARY, HeaderValue::from_static("HX-Request"));
     response
 }
 
-/// The error box pages show above their content: the user's message for a
-/// client error, a generic one for a server error (which is logged).
-pub(crate) fn error_box(error: &ApiError) -> String {
-    error.log();
-    let heading = if error.status().is_server_error() {
-        "Something went wrong on our side"
-    } else {
-        "Please check your input"
-    };
-    format!(
-        r#"<div class="error" role="alert"><strong>{heading}</strong>{}</div>"#,
-        escape(&error.user_message())
-    )
+/// JSON for a data island (`<script type="application/json">`, put in with
+/// `|safe`): `<`, `>` and `&` are written `\u003c`, `\u003e`, `\u0026`,
+/// so no value can end the element (`</script>`) or open a comment; the
+/// JSON means the same (they can only occur inside strings).
+#[allow(dead_code)] // for the pages with charts
+pub(crate) fn json_island(value: &impl serde::Serialize) -> Result<String, ApiError> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| ApiError::Internal(format!("a page's JSON data island: {e}")))?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
 }
 
-/// A page that is only an error.
+/// The error box pages show above their content: the user's message for a
+/// client error, a generic one for a server error.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorBox {
+    pub heading: &'static str,
+    pub message: String,
+}
+
+impl ErrorBox {
+    /// The box of an error (logged here when it is a server error).
+    pub(crate) fn of(error: &ApiError) -> ErrorBox {
+        error.log();
+        let heading = if error.status().is_server_error() {
+            "Something went wrong on our side"
+        } else {
+            "Please check your input"
+        };
+        ErrorBox {
+            heading,
+            message: error.user_message(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html", blocks = ["content"])]
+struct ErrorPage {
+    shell: Shell,
+    error: ErrorBox,
+}
+page!(ErrorPage);
+
+/// A page that is only an error, for a signed-out visitor.
 pub(crate) fn error_page(error: &ApiError) -> Response {
-    let title = error
-        .status()
-        .canonical_reason()
-        .unwrap_or("Error")
-        .to_string();
-    let body = format!(
-        r#"<h1>{}</h1>
-{}
-<p><a href="/">Back to the dashboard</a></p>"#,
-        escape(&title),
-        error_box(error)
-    );
-    let mut response = page(error.status(), &title, &body);
+    error_page_for(Mode::Document, None, error)
+}
+
+/// A page that is only an error, with the shell of `principal` when known,
+/// as a document or a fragment.
+pub(crate) fn error_page_for(
+    mode: Mode,
+    principal: Option<&Principal>,
+    error: &ApiError,
+) -> Response {
+    let title = error.status().canonical_reason().unwrap_or("Error");
+    let shell = match principal {
+        Some(p) => Shell::for_user(p, title, ""),
+        None => Shell::anonymous(title),
+    };
+    let page = ErrorPage {
+        shell,
+        error: ErrorBox::of(error),
+    };
+    let mut response = render(mode, error.status(), &page);
     error.add_headers(&mut response);
     response
 }
@@ -243,12 +416,16 @@ mod tests {
     use std::str::FromStr;
 
     #[test]
-    fn escapes_everything_that_matters() {
-        assert_eq!(
-            escape(r#"<a href="x" onclick='y'>&amp;</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;"
+    fn a_json_island_cannot_close_its_script_element() {
+        let value =
+            serde_json::json!({"label": "</script><script>alert(1)</script> & <!--", "n": 1.5});
+        let island = json_island(&value).unwrap();
+        assert!(
+            !island.contains('<') && !island.contains('>') && !island.contains('&'),
+            "{island}"
         );
-        assert_eq!(escape("Field Sales"), "Field Sales");
+        let back: serde_json::Value = serde_json::from_str(&island).unwrap();
+        assert_eq!(back, value, "the same JSON");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! # crossdock-api — the HTTP API and the web pages
 //!
 //! This crate is the only thing users talk to: an axum server with a JSON API
-//! and server-rendered HTML pages (no JavaScript needed), over one
-//! [`Warehouse`].
+//! and server-rendered HTML pages, over one [`Warehouse`]. Pages are askama
+//! templates (`api/templates/`, escaped by default) on one shell — layout,
+//! navigation by role from [`auth::ROUTES`], user menu — and work with
+//! JavaScript off; htmx and uPlot (vendored, embedded, served from
+//! `/static/`) only enhance them. See `html.rs` for how a page is built.
 //!
 //! What it owns: routing, reading and validating what users send (query
 //! strings, form fields), turning answers into JSON or HTML, and mapping
@@ -32,6 +35,7 @@
 //! |---|---|
 //! | `GET /api/health` (public) | `{"status":"ok","as_of":"<RFC 3339>"\|null,"as_of_us":<µs>\|null}` (not the warehouse's path) |
 //! | `GET /api/openapi.json` (public) | the OpenAPI 3.1 document of the JSON API |
+//! | `GET /static/{*path}` (public) | the pages' scripts and styles, embedded (htmx, uPlot, `crossdock.css`, `crossdock.js`), cached for a year |
 //! | `GET /login`, `POST /login`, `POST /logout` | the login form; log in (rate-limited); log out |
 //! | `GET /api/me` | the caller: name, roles, companies, visible KPI fields |
 //! | `GET /api/users`, `POST /api/users`, `POST /api/users/{name}/disable`, `.../enable`, `.../unlock`, `.../reset-password`, `.../roles` | users (admins) |
@@ -78,6 +82,7 @@
 //! # Ok(()) }
 //! ```
 
+mod assets;
 pub mod auth;
 pub mod companies;
 mod error;
@@ -100,6 +105,7 @@ use tokio::net::TcpListener;
 
 pub use auth::{LoginLimiter, Principal, Sessions};
 pub use error::ApiError;
+pub use html::CONTENT_SECURITY_POLICY;
 pub use routes::fallback::MAX_URI_BYTES;
 
 /// What every handler can reach.
@@ -162,6 +168,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::login::form).post(routes::login::login),
         )
         .route("/logout", post(routes::login::logout))
+        .route("/static/{*path}", get(assets::serve))
         .route("/admin", get(routes::admin::page))
         .route("/admin/users", post(routes::admin::add_form))
         .route(

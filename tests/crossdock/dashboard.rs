@@ -130,6 +130,8 @@ fn chromium_renders_kpi_tiles_per_channel() {
             "--user-data-dir={}",
             profile.path().join("p1").display()
         ))
+        // the console (CSP violations, script errors) on stderr
+        .args(["--enable-logging=stderr", "--v=0"])
         .arg("--dump-dom")
         .arg(format!("http://{login}/"))
         .output()
@@ -139,6 +141,19 @@ fn chromium_renders_kpi_tiles_per_channel() {
         html.contains("Signed in as executive"),
         "not logged in: {html}"
     );
+    // crossdock.js and htmx ran (same-origin scripts under the CSP), and
+    // nothing on the page broke the policy or threw
+    assert!(
+        html.contains(r#"<html lang="en" class="js htmx">"#),
+        "the page's scripts did not run: {html}"
+    );
+    let console = String::from_utf8_lossy(&dom.stderr);
+    for bad in ["Content Security Policy", "Uncaught", "Refused to"] {
+        assert!(
+            !console.lines().any(|l| l.contains(bad)),
+            "the browser's console says {bad}: {console}"
+        );
+    }
     for c in [
         "Field Sales",
         "Inside Sales",
@@ -172,4 +187,73 @@ fn chromium_renders_kpi_tiles_per_channel() {
     if let Ok(dir) = std::env::var("CROSSDOCK_SCREENSHOT_DIR") {
         let _ = std::fs::copy(&shot, std::path::Path::new(&dir).join("dashboard.png"));
     }
+}
+
+/// crossdock.js draws a uPlot chart from a JSON data island: lines, a
+/// dashed forecast and an interval band, on series of different x.
+#[test]
+fn chromium_draws_a_chart_from_a_json_data_island() {
+    let Some(browser) = chromium() else {
+        require_tool("chromium (Debian package chromium)", false);
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = |p: &str| format!("file://{}/api/static/{p}", env!("CARGO_MANIFEST_DIR"));
+    let data = r#"{"x":"time","height":240,"series":[
+      {"label":"ordered","points":[["2026-01-05",12],["2026-01-12",9],["2026-01-19",14],["2026-01-26",11]]},
+      {"label":"forecast","dash":true,"points":[["2026-02-02",12],["2026-02-09",12]]},
+      {"label":"80 % interval","band":[["2026-02-02",7,18],["2026-02-09",6,19]]}]}"#;
+    let page = format!(
+        r#"<!doctype html><html><head><link rel="stylesheet" href="{}"><script src="{}"></script><script src="{}"></script></head>
+<body><figure class="chart"><script type="application/json" class="chart-data">{data}</script><div class="chart-plot"></div></figure>
+<figure class="chart"><script type="application/json" class="chart-data">not json</script><div class="chart-plot"></div></figure></body></html>"#,
+        file("vendor/uplot/uPlot.min.css"),
+        file("vendor/uplot/uPlot.iife.min.js"),
+        file("crossdock.js"),
+    );
+    let path = dir.path().join("chart.html");
+    std::fs::write(&path, page).unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--allow-file-access-from-files",
+            "--window-size=900,700",
+            "--virtual-time-budget=5000",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("p").display()
+        ))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", path.display()))
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&out.stdout);
+    let console = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        html.contains(r#"class="uplot"#),
+        "no chart drawn: {html}\n{console}"
+    );
+    assert_eq!(html.matches("<canvas").count(), 1, "one chart: {html}");
+    for label in [
+        "ordered",
+        "forecast",
+        "80 % interval (low)",
+        "80 % interval (high)",
+    ] {
+        assert!(
+            html.contains(&format!(">{label}<")),
+            "no series {label}: {html}"
+        );
+    }
+    assert!(
+        html.contains("The chart's data could not be read."),
+        "a bad island is said so: {html}"
+    );
+    assert!(!console.contains("Uncaught"), "{console}");
 }

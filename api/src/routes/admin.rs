@@ -7,6 +7,7 @@
 //! the store in the same transaction; company ids are checked against the
 //! warehouse's `res_company`.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
@@ -18,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{Principal, Via};
 use crate::error::ApiError;
-use crate::html::{self, escape};
+use crate::html::{self, page, Mode, Shell};
 use crate::visibility::KpiVisibility as _;
 use crate::{params, AppState};
 
@@ -420,145 +421,127 @@ pub(crate) async fn audit(
     Ok(Json(entries).into_response())
 }
 
-/// A POST form of the admin page: one button, the CSRF token in a hidden field.
-fn button(action: &str, csrf: &str, label: &str) -> String {
-    format!(
-        r#"<form method="post" action="{}"><input type="hidden" name="csrf" value="{}"><button type="submit">{}</button></form>"#,
-        escape(action),
-        escape(csrf),
-        escape(label)
-    )
+#[derive(Template)]
+#[template(path = "admin.html", blocks = ["content"])]
+struct AdminPage {
+    shell: Shell,
+    /// The session's CSRF token: no forms without one (a token caller).
+    csrf: Option<String>,
+    users: Vec<UserRow>,
+    /// The role checkboxes of the add form, none checked.
+    no_roles: Vec<(&'static str, bool)>,
+    /// Newest first.
+    audit: Vec<AuditRow>,
+}
+page!(AdminPage);
+
+/// One user of the users table, with its forms.
+struct UserRow {
+    name: String,
+    roles: String,
+    /// "all" for an admin.
+    companies: String,
+    status: &'static str,
+    added: String,
+    /// `/admin/users/<name>`: the roles form posts to `<base>/roles`.
+    base: String,
+    /// One-button forms: (action, label).
+    buttons: Vec<(String, &'static str)>,
+    /// Every role, checked when the user has it.
+    role_checks: Vec<(&'static str, bool)>,
+    /// The companies field's value (`1,2`).
+    companies_field: String,
 }
 
-/// The role checkboxes and companies field of the add and roles forms.
-fn role_fields(id: &str, roles: &[Role], companies: &str) -> String {
-    let mut out = String::new();
-    for r in Role::ALL {
-        out.push_str(&format!(
-            r#"<label><input type="checkbox" name="role" value="{r}"{}> {r}</label> "#,
-            if roles.contains(&r) { " checked" } else { "" }
-        ));
-    }
-    out.push_str(&format!(
-        r#"<label for="companies-{id}">companies</label> <input id="companies-{id}" name="companies" value="{}" size="8" placeholder="1,2">"#,
-        escape(companies)
-    ));
-    out
+/// One row of the audit table.
+struct AuditRow {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+    before: String,
+    after: String,
 }
 
-fn companies_text(u: &User) -> String {
-    u.companies
+fn role_checks(roles: &[Role]) -> Vec<(&'static str, bool)> {
+    Role::ALL
         .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+        .map(|r| (r.as_str(), roles.contains(r)))
+        .collect()
 }
 
-fn users_table(users: &[User], me: &Principal) -> String {
-    let csrf = me.csrf();
-    let mut out = String::from(
-        "<table class=\"list\"><tr><th>name</th><th>roles</th><th>companies</th><th>status</th><th>added</th><th></th></tr>\n",
-    );
-    for (i, u) in users.iter().enumerate() {
-        let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
-        let companies = if u.has(Role::Admin) {
+fn user_row(u: &User, me: &Principal) -> UserRow {
+    let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+    let list = |sep: &str| {
+        u.companies
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let base = format!("/admin/users/{}", u.name);
+    let mut buttons = Vec::new();
+    if u.name != me.user.name {
+        buttons.push(if u.disabled {
+            (format!("{base}/enable"), "Enable")
+        } else {
+            (format!("{base}/disable"), "Disable")
+        });
+    }
+    buttons.push((format!("{base}/unlock"), "Unlock logins"));
+    buttons.push((format!("{base}/reset-password"), "Reset password"));
+    UserRow {
+        name: u.name.clone(),
+        roles: roles.join(", "),
+        companies: if u.has(Role::Admin) {
             "all".to_string()
         } else {
-            u.companies
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        // Forms need the session's CSRF token (a token caller sees no forms).
-        let actions = match csrf {
-            None => String::new(),
-            Some(csrf) => {
-                let base = format!("/admin/users/{}", u.name);
-                let mut a = String::new();
-                if u.name != me.user.name {
-                    a.push_str(&if u.disabled {
-                        button(&format!("{base}/enable"), csrf, "Enable")
-                    } else {
-                        button(&format!("{base}/disable"), csrf, "Disable")
-                    });
-                }
-                a.push_str(&button(&format!("{base}/unlock"), csrf, "Unlock logins"));
-                a.push_str(&button(
-                    &format!("{base}/reset-password"),
-                    csrf,
-                    "Reset password",
-                ));
-                a.push_str(&format!(
-                    r#"<form method="post" action="{}/roles"><input type="hidden" name="csrf" value="{}">{}<button type="submit">Set roles</button></form>"#,
-                    escape(&base),
-                    escape(csrf),
-                    role_fields(&i.to_string(), &u.roles, &companies_text(u))
-                ));
-                a
-            }
-        };
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>\n",
-            escape(&u.name),
-            escape(&roles.join(", ")),
-            escape(&companies),
-            if u.disabled { "disabled" } else { "active" },
-            escape(&u.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-        ));
+            list(", ")
+        },
+        status: if u.disabled { "disabled" } else { "active" },
+        added: u.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        base,
+        buttons,
+        role_checks: role_checks(&u.roles),
+        companies_field: list(","),
     }
-    out.push_str("</table>");
-    if let Some(csrf) = csrf {
-        out.push_str(&format!(
-            r#"
-<h2>Add a user</h2>
-<form method="post" action="/admin/users"><input type="hidden" name="csrf" value="{}"><label for="new-name">name</label> <input id="new-name" name="name" required maxlength="64"> {}<button type="submit">Add (a password is generated)</button></form>"#,
-            escape(csrf),
-            role_fields("new", &[], "")
-        ));
-    }
-    out
 }
 
-fn audit_table(entries: &[AuditEntry]) -> String {
-    let mut out = String::from(
-        "<table class=\"list\"><tr><th>#</th><th>when</th><th>who</th><th>what</th><th>on</th><th>before</th><th>after</th></tr>\n",
-    );
+fn audit_row(e: &AuditEntry) -> AuditRow {
     let j = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
-    for e in entries.iter().rev() {
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>\n",
-            e.id,
-            escape(&e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-            escape(&e.actor),
-            escape(&e.action),
-            escape(&e.subject),
-            escape(&j(&e.before)),
-            escape(&j(&e.after)),
-        ));
+    AuditRow {
+        id: e.id,
+        at: e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        subject: e.subject.clone(),
+        before: j(&e.before),
+        after: j(&e.after),
     }
-    out.push_str("</table>");
-    out
 }
 
-/// `GET /admin`: users (with a disable button) and the latest audit rows.
+/// `GET /admin`: users (with their forms) and the latest audit rows.
 pub(crate) async fn page(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
+    mode: Mode,
 ) -> Response {
     let result = (|| -> Result<(Vec<User>, Vec<AuditEntry>), ApiError> {
         Ok((state.access.users()?, state.access.audit_latest(200)?))
     })();
     match result {
         Ok((users, audit)) => {
-            let body = format!(
-                "<h1>Users</h1>\n<p class=\"meta\">Here, or with <code>crossdock user ...</code> (<code>crossdock user token</code> for API tokens), or the JSON API under /api/users. Every change is audited.</p>\n{}\n<h1>Audit trail</h1>\n<p class=\"meta\">Newest first, the latest 200 rows · <a href=\"/api/audit?format=csv\">all as CSV</a> · <a href=\"/api/audit\">JSON</a></p>\n{}",
-                users_table(&users, &principal),
-                audit_table(&audit)
-            );
-            html::page_for(&principal, StatusCode::OK, "Admin", &body)
+            let page = AdminPage {
+                shell: Shell::for_user(&principal, "Admin", "/admin"),
+                csrf: principal.csrf().map(str::to_string),
+                users: users.iter().map(|u| user_row(u, &principal)).collect(),
+                no_roles: role_checks(&[]),
+                audit: audit.iter().rev().map(audit_row).collect(),
+            };
+            html::render(mode, StatusCode::OK, &page)
         }
-        Err(e) => html::error_page(&e),
+        Err(e) => html::error_page_for(mode, Some(&principal), &e),
     }
 }
 
@@ -595,6 +578,15 @@ fn done(result: Result<User, ApiError>) -> Response {
     }
 }
 
+#[derive(Template)]
+#[template(path = "password.html", blocks = ["content"])]
+struct PasswordPage<'a> {
+    shell: Shell,
+    user: &'a str,
+    password: &'a str,
+}
+page!(PasswordPage<'_>);
+
 /// The page that shows a generated password, once.
 fn password_page(
     principal: &Principal,
@@ -603,16 +595,12 @@ fn password_page(
     user: &User,
     password: &str,
 ) -> Response {
-    let body = format!(
-        r#"<h1>{}</h1>
-<p>The password of <strong>{}</strong>, shown this once; give it to them:</p>
-<p><code>{}</code></p>
-<p><a href="/admin">Back to the users</a></p>"#,
-        escape(what),
-        escape(&user.name),
-        escape(password)
-    );
-    html::page_for(principal, status, what, &body)
+    let page = PasswordPage {
+        shell: Shell::for_user(principal, what, ""),
+        user: &user.name,
+        password,
+    };
+    html::render(Mode::Document, status, &page)
 }
 
 /// `POST /admin/users` from the admin page's form (CSRF checked by the

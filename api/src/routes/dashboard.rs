@@ -1,9 +1,11 @@
 //! `GET /`: the dashboard — one tile per sales channel, and a form (plain
-//! HTML, `GET /?from=...&to=...`) to restrict the period.
+//! HTML, `GET /?from=...&to=...`; htmx swaps the page's content in place
+//! when it runs) to restrict the period. Template: `templates/dashboard.html`.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,10 +17,46 @@ use crossdock_warehouse::kpi::{self, Dimension, KpiQuery, KpiReport, KpiRow};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::html::{self, escape};
+use crate::html::{self, page, ErrorBox, Mode, Shell};
 use crate::{params, AppState};
 
 const TITLE: &str = "Sales by channel";
+
+#[derive(Template)]
+#[template(path = "dashboard.html", blocks = ["content"])]
+struct Dashboard {
+    shell: Shell,
+    /// The period form's values, as typed.
+    from: String,
+    to: String,
+    /// The report's period and data time (when there is a report).
+    meta: String,
+    /// Why there is no report.
+    error: Option<ErrorBox>,
+    tiles: Vec<Tile>,
+}
+page!(Dashboard);
+
+/// One sales channel's tile.
+struct Tile {
+    channel: String,
+    groups: Vec<Group>,
+}
+
+/// A heading and its metrics.
+struct Group {
+    name: &'static str,
+    metrics: Vec<Metric>,
+}
+
+/// One metric line: label (with the KPI's definition as tooltip), value,
+/// and an optional line of detail under the value.
+struct Metric {
+    label: &'static str,
+    tip: &'static str,
+    value: String,
+    detail: Option<String>,
+}
 
 /// The dashboard page, for the caller's companies, with only the figures
 /// their roles may see; bad form input gives the page with the message and
@@ -26,6 +64,7 @@ const TITLE: &str = "Sales by channel";
 pub(crate) async fn page(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
+    mode: Mode,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let parsed = params::parse(raw.as_deref(), "the dashboard", &["from", "to"]);
@@ -41,24 +80,24 @@ pub(crate) async fn page(
     let visible = principal.visibility();
     let freshness = state.warehouse.freshness().await.ok();
 
-    let form = period_form(&typed_from, &typed_to);
+    let mut page = Dashboard {
+        shell: Shell::for_user(&principal, TITLE, "/"),
+        from: typed_from,
+        to: typed_to,
+        meta: String::new(),
+        error: None,
+        tiles: Vec::new(),
+    };
     match result {
         Ok(report) => {
-            let body = format!(
-                "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n{form}\n{}",
-                escape(TITLE),
-                meta(&report, freshness.as_ref()),
-                tiles(&report, &visible)
-            );
-            html::page_for(&principal, StatusCode::OK, TITLE, &body)
+            page.meta = meta(&report, freshness.as_ref());
+            page.tiles = report.rows.iter().map(|r| tile(r, &visible)).collect();
+            html::render(mode, StatusCode::OK, &page)
         }
         Err(error) => {
-            let body = format!(
-                "<h1>{}</h1>\n{}\n{form}",
-                escape(TITLE),
-                html::error_box(&error)
-            );
-            html::page_for(&principal, error.status(), TITLE, &body)
+            let status = error.status();
+            page.error = Some(ErrorBox::of(&error));
+            html::render(mode, status, &page)
         }
     }
 }
@@ -76,19 +115,6 @@ async fn report(
         companies: principal.companies(),
     };
     Ok(state.warehouse.kpis(&query).await?)
-}
-
-fn period_form(from: &str, to: &str) -> String {
-    format!(
-        r#"<form class="period" method="get" action="/">
-<label for="from">From (order confirmed on or after)<input type="date" id="from" name="from" value="{}" placeholder="YYYY-MM-DD"></label>
-<label for="to">To (on or before)<input type="date" id="to" name="to" value="{}" placeholder="YYYY-MM-DD"></label>
-<button type="submit">Show</button>
-<a href="/">All time</a>
-</form>"#,
-        escape(from),
-        escape(to)
-    )
 }
 
 fn meta(report: &KpiReport, freshness: Option<&Freshness>) -> String {
@@ -111,7 +137,7 @@ fn meta(report: &KpiReport, freshness: Option<&Freshness>) -> String {
         ),
         _ => String::new(),
     };
-    escape(&format!("{period} · {as_of}{lag}"))
+    format!("{period} · {as_of}{lag}")
 }
 
 fn day(d: NaiveDate) -> String {
@@ -136,48 +162,19 @@ fn definition(kpi_name: &str) -> &'static str {
         .unwrap_or("")
 }
 
-fn tiles(report: &KpiReport, visible: &Visibility) -> String {
-    if report.rows.is_empty() {
-        return r#"<p class="empty">No confirmed orders in this period.</p>"#.to_string();
+/// One metric line.
+fn metric(kpi_name: &str, label: &'static str, value: String, detail: Option<String>) -> Metric {
+    Metric {
+        label,
+        tip: definition(kpi_name),
+        value,
+        detail,
     }
-    let mut out = String::from("<div class=\"tiles\">\n");
-    for row in &report.rows {
-        out.push_str(&tile(row, visible));
-    }
-    out.push_str("</div>");
-    out
-}
-
-/// One metric line: label (with the KPI's definition as tooltip), value,
-/// and an optional line of detail under the value.
-fn metric(out: &mut String, kpi_name: &str, label: &str, value: &str, detail: Option<String>) {
-    let tip = definition(kpi_name);
-    let title = if tip.is_empty() {
-        String::new()
-    } else {
-        format!(" title=\"{}\"", escape(tip))
-    };
-    let detail = detail
-        .map(|d| format!("<span class=\"sub\">{}</span>", escape(&d)))
-        .unwrap_or_default();
-    out.push_str(&format!(
-        "<dt{title}>{}</dt><dd>{}{detail}</dd>\n",
-        escape(label),
-        escape(value)
-    ));
-}
-
-/// Closes the previous group's list (if any) and opens a new one under a heading.
-fn group(out: &mut String, name: &str) {
-    if !out.is_empty() {
-        out.push_str("</dl>\n");
-    }
-    out.push_str(&format!("<h3>{}</h3>\n<dl>\n", escape(name)));
 }
 
 /// One channel's tile: service levels for everyone; revenue, cost, margin
 /// and leakage only for the roles that may see them (absent otherwise).
-fn tile(row: &KpiRow, visible: &Visibility) -> String {
+fn tile(row: &KpiRow, visible: &Visibility) -> Tile {
     let channel = row
         .group
         .get(Dimension::Channel.column())
@@ -190,95 +187,91 @@ fn tile(row: &KpiRow, visible: &Visibility) -> String {
             .map(html::money)
             .unwrap_or_else(|| "—".into())
     };
-    let mut dl = String::new();
-    group(&mut dl, "Service");
-    metric(
-        &mut dl,
-        "line_fill_rate",
-        "Line fill rate",
-        &html::percent(row.float("line_fill_rate")),
-        Some(format!(
-            "{} of {} lines",
-            count("lines_filled"),
-            count("lines_shipped")
-        )),
-    );
-    metric(
-        &mut dl,
-        "otif",
-        "OTIF",
-        &html::percent(row.float("otif")),
-        Some(format!(
-            "{} of {} orders due",
-            count("orders_otif"),
-            count("orders_due")
-        )),
-    );
-    metric(
-        &mut dl,
-        "order_cycle_time",
-        "Order cycle p50",
-        &html::days(row.float("cycle_p50_days")),
-        None,
-    );
-    metric(
-        &mut dl,
-        "order_cycle_time",
-        "Order cycle p90",
-        &html::days(row.float("cycle_p90_days")),
-        Some(format!("over {} orders", count("orders_delivered"))),
-    );
-    if visible.sees(FieldClass::Revenue)
-        || visible.sees(FieldClass::Cost)
-        || visible.sees(FieldClass::Margin)
-    {
-        group(&mut dl, "Money");
-    }
+    let mut groups = vec![Group {
+        name: "Service",
+        metrics: vec![
+            metric(
+                "line_fill_rate",
+                "Line fill rate",
+                html::percent(row.float("line_fill_rate")),
+                Some(format!(
+                    "{} of {} lines",
+                    count("lines_filled"),
+                    count("lines_shipped")
+                )),
+            ),
+            metric(
+                "otif",
+                "OTIF",
+                html::percent(row.float("otif")),
+                Some(format!(
+                    "{} of {} orders due",
+                    count("orders_otif"),
+                    count("orders_due")
+                )),
+            ),
+            metric(
+                "order_cycle_time",
+                "Order cycle p50",
+                html::days(row.float("cycle_p50_days")),
+                None,
+            ),
+            metric(
+                "order_cycle_time",
+                "Order cycle p90",
+                html::days(row.float("cycle_p90_days")),
+                Some(format!("over {} orders", count("orders_delivered"))),
+            ),
+        ],
+    }];
+    let mut money = Vec::new();
     if visible.sees(FieldClass::Revenue) {
-        metric(&mut dl, "gross_margin", "Revenue", &amount("revenue"), None);
+        money.push(metric("gross_margin", "Revenue", amount("revenue"), None));
     }
     if visible.sees(FieldClass::Cost) {
-        metric(&mut dl, "", "Cost", &amount("cost"), None);
+        money.push(metric("", "Cost", amount("cost"), None));
     }
     if visible.sees(FieldClass::Margin) {
-        metric(
-            &mut dl,
+        money.push(metric(
             "gross_margin",
             "Gross margin",
-            &html::percent(row.float("margin_pct")),
+            html::percent(row.float("margin_pct")),
             Some(amount("gross_margin")),
-        );
+        ));
     }
-    if !visible.sees(FieldClass::Leakage) {
-        return format!(
-            "<section class=\"tile\">\n<h2>{}</h2>\n{dl}</dl>\n</section>\n",
-            escape(channel)
-        );
+    if !money.is_empty() {
+        groups.push(Group {
+            name: "Money",
+            metrics: money,
+        });
     }
-    group(&mut dl, "Margin leakage");
-    metric(
-        &mut dl,
-        "margin_leakage",
-        "Over-discount",
-        &amount("leak_over_discount"),
-        None,
-    );
-    metric(
-        &mut dl,
-        "margin_leakage",
-        "Below price list",
-        &amount("leak_below_pricelist"),
-        None,
-    );
-    metric(
-        &mut dl,
-        "margin_leakage",
-        "Below cost",
-        &amount("leak_below_cost"),
-        None,
-    );
-    format!(
-        "<section class=\"tile\">\n<h2>{}</h2>\n{dl}</dl>\n</section>\n",
-        escape(channel)
-    )
+    if visible.sees(FieldClass::Leakage) {
+        groups.push(Group {
+            name: "Margin leakage",
+            metrics: vec![
+                metric(
+                    "margin_leakage",
+                    "Over-discount",
+                    amount("leak_over_discount"),
+                    None,
+                ),
+                metric(
+                    "margin_leakage",
+                    "Below price list",
+                    amount("leak_below_pricelist"),
+                    None,
+                ),
+                metric(
+                    "margin_leakage",
+                    "Below cost",
+                    amount("leak_below_cost"),
+                    None,
+                ),
+            ],
+        });
+    }
+    Tile {
+        channel: channel.to_string(),
+        groups,
+    }
 }

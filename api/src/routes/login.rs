@@ -11,6 +11,7 @@
 
 use std::net::SocketAddr;
 
+use askama::Template;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,31 +20,29 @@ use serde_json::json;
 
 use crate::auth::{self, Principal, Via, LOGIN_MAX_FAILURES};
 use crate::error::ApiError;
-use crate::html::{self, escape};
+use crate::html::{self, page, Mode, Shell};
 use crate::AppState;
 
 const TITLE: &str = "Log in";
 
+#[derive(Template)]
+#[template(path = "login.html", blocks = ["content"])]
+struct LoginPage<'a> {
+    shell: Shell,
+    /// Why the last attempt did not log in.
+    message: Option<&'a str>,
+    /// The name typed, shown back.
+    name: &'a str,
+}
+page!(LoginPage<'_>);
+
 fn login_page(status: StatusCode, message: Option<&str>, name: &str) -> Response {
-    let message = message
-        .map(|m| {
-            format!(
-                r#"<div class="error" role="alert"><strong>Not logged in</strong>{}</div>"#,
-                escape(m)
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        r#"<h1>{TITLE}</h1>
-{message}
-<form class="login" method="post" action="/login">
-<label for="name">User name<input id="name" name="name" autocomplete="username" value="{}" required></label>
-<label for="password">Password<input id="password" name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Log in</button>
-</form>"#,
-        escape(name)
-    );
-    html::page(status, TITLE, &body)
+    let page = LoginPage {
+        shell: Shell::anonymous(TITLE),
+        message,
+        name,
+    };
+    html::render(Mode::Document, status, &page)
 }
 
 /// The login page again with a 429 (throttled, or the server busy) and its

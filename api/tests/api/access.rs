@@ -84,6 +84,11 @@ async fn call(route: &crossdock_api::auth::Route, caller: Caller) -> Answer {
             };
             call.send().await
         }
+        ("GET", "/static/{*path}") => {
+            Call::new(method, "/static/vendor/htmx/htmx.min.js", auth)
+                .send()
+                .await
+        }
         _ => Call::new(method, route.path, auth).send().await,
     }
 }

@@ -253,6 +253,8 @@ pub struct Call<'a> {
     pub body: String,
     /// The client address the server sees (rate limiting).
     pub addr: Option<SocketAddr>,
+    /// More request headers.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl<'a> Call<'a> {
@@ -264,6 +266,7 @@ impl<'a> Call<'a> {
             content_type: None,
             body: String::new(),
             addr: None,
+            headers: Vec::new(),
         }
     }
 
@@ -276,6 +279,11 @@ impl<'a> Call<'a> {
     pub fn form(mut self, body: &str) -> Self {
         self.content_type = Some("application/x-www-form-urlencoded");
         self.body = body.to_string();
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_string()));
         self
     }
 
@@ -306,6 +314,9 @@ impl<'a> Call<'a> {
         }
         if let Some(ct) = self.content_type {
             builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
         }
         let mut request = builder.body(Body::from(self.body)).expect("request");
         if let Some(addr) = self.addr {

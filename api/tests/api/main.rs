@@ -12,4 +12,5 @@ mod fixture;
 mod health;
 mod kpis;
 mod login;
+mod pages;
 mod serve;
