@@ -53,7 +53,7 @@ pub enum Lifecycle {
 /// The lead time the rule is computed for, and its evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeadTime {
-    /// Days used in the computation.
+    /// Days used in the computation: the observed p90, else the promised delay.
     pub days: f64,
     /// The vendor's promised delay (`product_supplierinfo.delay`), if any.
     pub promised_days: Option<f64>,

@@ -15,6 +15,8 @@
 //!   every type, kill -9 and resume, slot advance), checked with `verify`.
 //! - `forecast`: `crossdock forecast backtest` on small hand-checked CSVs
 //!   and on carparts-dev (shared data).
+//! - `reorder`: `crossdock reorder suggest` and `whatif` on a demo: reasons,
+//!   rules, the what-if's two columns, the derived tables read from Python.
 //! - `faults`: the CDC path under faults (bad credentials, missing database
 //!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
@@ -27,4 +29,5 @@ mod faults;
 mod forecast;
 mod outside_reader;
 mod postgres;
+mod reorder;
 mod users;
