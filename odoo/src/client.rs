@@ -3,7 +3,7 @@
 //!
 //! # The retry rule
 //!
-//! A failed call is tried again only when its error [`is_transient`]
+//! A failed call is tried again only when its error [`OdooError::is_transient`]
 //! (timeouts, lost connections, an unreachable server, HTTP 5xx without an Odoo
 //! error, 429, an expired session), at most [`RetryPolicy::max_attempts`] times in
 //! all, with exponential back-off from [`RetryPolicy::initial_backoff`] doubling up

@@ -311,13 +311,13 @@ impl OdooError {
     /// of error"; the same holds for `execute_kw`), a refused connection or a 429
     /// means nothing reached Odoo.
     pub fn may_have_applied(&self) -> bool {
-        match self {
+        matches!(
+            self,
             OdooError::Timeout { .. }
-            | OdooError::ResponseLost { .. }
-            | OdooError::ServerUnavailable { .. } => true,
-            OdooError::CreateOutcomeUnknown { .. } => true,
-            _ => false,
-        }
+                | OdooError::ResponseLost { .. }
+                | OdooError::ServerUnavailable { .. }
+                | OdooError::CreateOutcomeUnknown { .. }
+        )
     }
 
     /// The call the error happened in, when it comes from one.

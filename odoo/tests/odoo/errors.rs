@@ -18,9 +18,12 @@ async fn search_read(client: &OdooClient, fields: &[&str]) -> Result<(), OdooErr
         .map(|_| ())
 }
 
+/// Whether an error is the expected variant.
+type IsVariant = fn(&OdooError) -> bool;
+
 #[tokio::test]
 async fn each_odoo_exception_maps_to_its_variant_with_the_message() {
-    let cases: [(&str, &str, fn(&OdooError) -> bool); 4] = [
+    let cases: [(&str, &str, IsVariant); 4] = [
         ("odoo.exceptions.AccessError", "You are not allowed to access 'Minimum Inventory Rule' (stock.warehouse.orderpoint) records.", |e| matches!(e, OdooError::AccessError { .. })),
         ("odoo.exceptions.ValidationError", "The operation cannot be completed: Qty Multiple must be greater than or equal to zero.", |e| matches!(e, OdooError::ValidationError { .. })),
         ("odoo.exceptions.UserError", "You can not create a snoozed orderpoint that is not manually triggered.", |e| matches!(e, OdooError::UserError { .. })),
