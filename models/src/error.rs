@@ -4,9 +4,9 @@
 /// own [`crate::forecast::Error`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelsError {
-    /// The warehouse could not be read or written.
+    /// The warehouse could not be read or written (boxed: the error is large).
     #[error(transparent)]
-    Warehouse(#[from] crossdock_warehouse::WarehouseError),
+    Warehouse(Box<crossdock_warehouse::WarehouseError>),
     /// A model's SQL failed.
     #[error("{file}: {source}")]
     Query {
@@ -14,7 +14,7 @@ pub enum ModelsError {
         file: &'static str,
         /// DataFusion's error.
         #[source]
-        source: datafusion::error::DataFusionError,
+        source: Box<datafusion::error::DataFusionError>,
     },
     /// A model's SQL returned a column the model cannot read.
     #[error("{file}: column {column}: {reason}")]
@@ -28,12 +28,27 @@ pub enum ModelsError {
     },
     /// Building a result table failed.
     #[error("building a result table: {0}")]
-    Arrow(#[from] arrow::error::ArrowError),
+    Arrow(Box<arrow::error::ArrowError>),
+}
+
+impl From<crossdock_warehouse::WarehouseError> for ModelsError {
+    fn from(e: crossdock_warehouse::WarehouseError) -> Self {
+        ModelsError::Warehouse(Box::new(e))
+    }
+}
+
+impl From<arrow::error::ArrowError> for ModelsError {
+    fn from(e: arrow::error::ArrowError) -> Self {
+        ModelsError::Arrow(Box::new(e))
+    }
 }
 
 impl ModelsError {
     pub(crate) fn query(file: &'static str, source: datafusion::error::DataFusionError) -> Self {
-        ModelsError::Query { file, source }
+        ModelsError::Query {
+            file,
+            source: Box::new(source),
+        }
     }
 }
 

@@ -112,6 +112,9 @@ impl VendorRecord {
     }
 }
 
+/// One day of an item's demand: (day, units asked for, units returned).
+pub type DemandDay = (NaiveDate, f64, f64);
+
 /// Everything read from the warehouse for one run.
 #[derive(Debug, Clone, Default)]
 pub struct PlanningData {
@@ -119,8 +122,8 @@ pub struct PlanningData {
     pub as_of: Option<NaiveDate>,
     /// The items.
     pub items: Vec<PlanningItem>,
-    /// Daily demand per (product, warehouse): (day, asked, returned).
-    pub demand: HashMap<(i64, i64), Vec<(NaiveDate, f64, f64)>>,
+    /// Daily demand per (product, warehouse).
+    pub demand: HashMap<(i64, i64), Vec<DemandDay>>,
     /// Per (vendor, product): observed receipts.
     pub vendors: HashMap<(i64, i64), VendorRecord>,
     /// Per (product, warehouse).
@@ -128,7 +131,7 @@ pub struct PlanningData {
 }
 
 /// Weekly buckets (Monday-based) of a daily series from `first` to `last` (inclusive).
-pub fn weekly(days: &[(NaiveDate, f64, f64)], first: NaiveDate, last: NaiveDate) -> Vec<f64> {
+pub fn weekly(days: &[DemandDay], first: NaiveDate, last: NaiveDate) -> Vec<f64> {
     let monday = |d: NaiveDate| d - Duration::days(d.weekday().num_days_from_monday() as i64);
     let start = monday(first);
     let weeks = ((monday(last) - start).num_days() / 7 + 1).max(0) as usize;
@@ -143,7 +146,7 @@ pub fn weekly(days: &[(NaiveDate, f64, f64)], first: NaiveDate, last: NaiveDate)
 }
 
 /// Monthly buckets of a daily series from `first` to `last` (inclusive).
-pub fn monthly(days: &[(NaiveDate, f64, f64)], first: NaiveDate, last: NaiveDate) -> Vec<f64> {
+pub fn monthly(days: &[DemandDay], first: NaiveDate, last: NaiveDate) -> Vec<f64> {
     let index = |d: NaiveDate| d.year() as i64 * 12 + d.month0() as i64;
     let months = (index(last) - index(first) + 1).max(0) as usize;
     let mut out = vec![0.0; months];
@@ -622,17 +625,17 @@ pub fn forecast_schema() -> SchemaRef {
     ]))
 }
 
-fn scaled(d: Decimal, scale: u32) -> Result<i128> {
+fn scaled(d: Decimal, scale: u32) -> i128 {
     let mut d = d.round_dp(scale);
     d.rescale(scale);
-    Ok(d.mantissa())
+    d.mantissa()
 }
 
 fn dec_array(values: Vec<Option<Decimal>>, scale: u32) -> Result<ArrayRef> {
     let v: Vec<Option<i128>> = values
         .into_iter()
-        .map(|d| d.map(|d| scaled(d, scale)).transpose())
-        .collect::<Result<_>>()?;
+        .map(|d| d.map(|d| scaled(d, scale)))
+        .collect();
     Ok(Arc::new(
         Decimal128Array::from(v).with_precision_and_scale(38, scale as i8)?,
     ))

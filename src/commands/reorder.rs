@@ -194,51 +194,37 @@ async fn whatif(data: &str, days: u32, json: bool) -> Result<()> {
         v.map(|v| format!("{:.1} %", v * 100.0))
             .unwrap_or_else(|| "-".into())
     };
-    let rows: Vec<(&str, Box<dyn Fn(&BranchMetrics) -> String>)> = vec![
-        (
-            "line fill rate",
-            Box::new(move |m: &BranchMetrics| pct(m.line_fill_rate)),
-        ),
-        (
-            "unit fill rate",
-            Box::new(move |m: &BranchMetrics| pct(m.unit_fill_rate)),
-        ),
-        ("OTIF", Box::new(move |m: &BranchMetrics| pct(m.otif))),
+    let (c, g) = (&result.current, &result.suggested);
+    let both = |f: &dyn Fn(&BranchMetrics) -> String| (f(c), f(g));
+    let rows: Vec<(&str, (String, String))> = vec![
+        ("line fill rate", both(&|m| pct(m.line_fill_rate))),
+        ("unit fill rate", both(&|m| pct(m.unit_fill_rate))),
+        ("OTIF", both(&|m| pct(m.otif))),
         (
             "stock-outs (warehouse × product × day)",
-            Box::new(|m: &BranchMetrics| m.stockouts.to_string()),
+            both(&|m| m.stockouts.to_string()),
         ),
         (
             "average stock value",
-            Box::new(|m: &BranchMetrics| output::money(m.average_stock_value)),
+            both(&|m| output::money(m.average_stock_value)),
         ),
-        (
-            "purchase orders",
-            Box::new(|m: &BranchMetrics| m.purchase_orders.to_string()),
-        ),
+        ("purchase orders", both(&|m| m.purchase_orders.to_string())),
         (
             "purchase order lines",
-            Box::new(|m: &BranchMetrics| m.purchase_order_lines.to_string()),
+            both(&|m| m.purchase_order_lines.to_string()),
         ),
-        (
-            "units purchased",
-            Box::new(|m: &BranchMetrics| m.units_purchased.to_string()),
-        ),
+        ("units purchased", both(&|m| m.units_purchased.to_string())),
         (
             "units customers ordered (equal: same demand)",
-            Box::new(|m: &BranchMetrics| m.units_ordered.to_string()),
+            both(&|m| m.units_ordered.to_string()),
         ),
     ];
     let mut text = format!(
         "what-if over {} days after the history ({} rules changed; {} suggestions without a rule in force left out)\n\n{:<46} {:>16} {:>16}\n",
         result.days, result.rules_changed, without_rule, "", "rules in force", "suggested rules"
     );
-    for (label, f) in &rows {
-        text.push_str(&format!(
-            "{label:<46} {:>16} {:>16}\n",
-            f(&result.current),
-            f(&result.suggested)
-        ));
+    for (label, (now, then)) in &rows {
+        text.push_str(&format!("{label:<46} {now:>16} {then:>16}\n"));
     }
     output::print_list(&text)
 }
