@@ -8,7 +8,9 @@
 --   storable product (product_template.detailed_type = 'product') with
 --   confirmed demand in a warehouse (sale_order.state = 'sale').
 -- Rule in force: the active orderpoint of the pair (product_min_qty,
---   product_max_qty, qty_multiple); when several, the lowest id.
+--   product_max_qty, qty_multiple, trigger); when several, the lowest id.
+-- Location: the rule's location_id, else the warehouse's stock location
+--   (stock_warehouse.lot_stock_id), where a new rule would be made.
 -- Vendor: the product_supplierinfo row of the product (product_id, else its
 --   template) with the lowest sequence, then id — Odoo's own choice of the
 --   default vendor (purchase_stock: _select_seller orders by sequence).
@@ -55,7 +57,8 @@ SELECT p.product_id, p.warehouse_id, w.company_id,
        coalesce(pp.default_code, pt.default_code) AS default_code,
        coalesce(pt.name_en_us, 'product ' || CAST(p.product_id AS VARCHAR)) AS product,
        r.orderpoint_id,
-       op.product_min_qty, op.product_max_qty, op.qty_multiple,
+       op.product_min_qty, op.product_max_qty, op.qty_multiple, op.trigger,
+       coalesce(op.location_id, w.lot_stock_id) AS location_id,
        v.partner_id AS vendor_id,
        coalesce(vp.name, 'vendor ' || CAST(v.partner_id AS VARCHAR)) AS vendor,
        CAST(v.delay AS DOUBLE) AS promised_delay_days,

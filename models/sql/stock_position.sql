@@ -13,6 +13,11 @@
 --   past their requested day (commitment_date, else date_order + customer_lead)
 --   at the end of the last day of data ({as_of_us}, µs since the epoch, filled
 --   in by models::planning: the data's today, not the clock's).
+-- late_deliveries_28d: the recent stock-outs as customers felt them —
+--   deliveries to customers (stock_move into a location of usage 'customer',
+--   not cancelled) due in the 28 days up to {as_of_us} (date_deadline, the
+--   promise of the order) that were done after the end of their due day, or
+--   are still not done.
 WITH quants AS (
     SELECT q.product_id, l.warehouse_id,
            sum(CAST(q.quantity AS DOUBLE)) AS on_hand,
@@ -50,17 +55,35 @@ owed AS (
           ) < {as_of_us}
     GROUP BY l.product_id, o.warehouse_id
 ),
+late AS (
+    SELECT m.product_id, src.warehouse_id, count(*) AS late_deliveries_28d
+    FROM stock_move m
+    JOIN stock_location src ON src.id = m.location_id
+    JOIN stock_location dest ON dest.id = m.location_dest_id
+    WHERE dest.usage = 'customer'
+      AND src.warehouse_id IS NOT NULL
+      AND coalesce(m.state, '') <> 'cancel'
+      AND m.date_deadline IS NOT NULL
+      AND arrow_cast(m.date_deadline, 'Int64') >= {as_of_us} - 28 * 86400000000
+      AND arrow_cast(m.date_deadline, 'Int64') < {as_of_us}
+      AND (coalesce(m.state, '') <> 'done'
+           OR arrow_cast(m.date, 'Int64') >= (arrow_cast(m.date_deadline, 'Int64') / 86400000000 + 1) * 86400000000)
+    GROUP BY m.product_id, src.warehouse_id
+),
 keys AS (
     SELECT product_id, warehouse_id FROM quants
     UNION SELECT product_id, warehouse_id FROM incoming
     UNION SELECT product_id, warehouse_id FROM owed
+    UNION SELECT product_id, warehouse_id FROM late
 )
 SELECT k.product_id, k.warehouse_id,
        coalesce(q.on_hand, 0) AS on_hand,
        coalesce(q.reserved, 0) AS reserved,
        coalesce(i.incoming, 0) AS incoming,
-       coalesce(o.backorder_qty, 0) AS backorder_qty
+       coalesce(o.backorder_qty, 0) AS backorder_qty,
+       coalesce(lt.late_deliveries_28d, 0) AS late_deliveries_28d
 FROM keys k
 LEFT JOIN quants q ON q.product_id = k.product_id AND q.warehouse_id = k.warehouse_id
 LEFT JOIN incoming i ON i.product_id = k.product_id AND i.warehouse_id = k.warehouse_id
 LEFT JOIN owed o ON o.product_id = k.product_id AND o.warehouse_id = k.warehouse_id
+LEFT JOIN late lt ON lt.product_id = k.product_id AND lt.warehouse_id = k.warehouse_id

@@ -22,7 +22,10 @@
 //! What this crate must not do: write the Odoo tables' current state or
 //! change logs (only the warehouse applies source changes), or serve HTTP.
 
+mod cols;
+pub mod decision;
 pub mod error;
 pub mod forecast;
 pub mod planning;
 pub mod reorder;
+pub mod suggestion;

@@ -19,18 +19,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array,
-    Int64Array, StringArray, StringViewArray, TimestampMicrosecondArray,
+    ArrayRef, Date32Array, Decimal128Array, Float64Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crossdock_warehouse::settings::PlanningSettings;
 use crossdock_warehouse::{Warehouse, WriteMode};
 
+use crate::cols::Cols;
 use crate::error::{ModelsError, Result};
 use crate::reorder::{self, CurrentRule, LeadTime, Lifecycle, ReorderInput};
 
@@ -64,6 +65,11 @@ pub struct PlanningItem {
     pub default_code: Option<String>,
     /// The rule in force.
     pub current: Option<CurrentRule>,
+    /// The rule's location, else the warehouse's stock location
+    /// (`stock_warehouse.lot_stock_id`): where the rule is kept in Odoo.
+    pub location_id: Option<i64>,
+    /// The rule's trigger (`auto` / `manual`; None without a rule).
+    pub trigger: Option<String>,
     /// Default vendor (`res_partner.id`).
     pub vendor_id: Option<i64>,
     /// Default vendor's name.
@@ -87,6 +93,8 @@ pub struct StockPosition {
     pub incoming: f64,
     /// Owed to customers past their requested day.
     pub backorder_qty: f64,
+    /// Deliveries due in the last 28 days that left late or not at all.
+    pub late_deliveries_28d: i64,
 }
 
 /// A vendor's record for a product.
@@ -224,6 +232,8 @@ pub async fn read_from(ctx: &datafusion::prelude::SessionContext) -> Result<Plan
                 product: c.string("product", r)?.unwrap_or_default(),
                 default_code: c.string("default_code", r)?,
                 current,
+                location_id: c.opt_i64("location_id", r)?,
+                trigger: c.string("trigger", r)?,
                 vendor_id: c.opt_i64("vendor_id", r)?,
                 vendor: c.string("vendor", r)?,
                 promised_delay_days: c.f64("promised_delay_days", r)?,
@@ -258,6 +268,7 @@ pub async fn read_from(ctx: &datafusion::prelude::SessionContext) -> Result<Plan
                     reserved: c.f64("reserved", r)?.unwrap_or(0.0),
                     incoming: c.f64("incoming", r)?.unwrap_or(0.0),
                     backorder_qty: c.f64("backorder_qty", r)?.unwrap_or(0.0),
+                    late_deliveries_28d: c.opt_i64("late_deliveries_28d", r)?.unwrap_or(0),
                 },
             );
         }
@@ -578,6 +589,8 @@ pub fn suggestion_schema() -> SchemaRef {
         f("product_id", DataType::Int64, false),
         f("product", DataType::Utf8, false),
         f("default_code", DataType::Utf8, true),
+        f("location_id", DataType::Int64, true),
+        f("trigger", DataType::Utf8, true),
         f("demand_class", DataType::Utf8, false),
         f("abc", DataType::Utf8, false),
         f("method", DataType::Utf8, false),
@@ -607,6 +620,7 @@ pub fn suggestion_schema() -> SchemaRef {
         f("reserved", DataType::Float64, false),
         f("incoming", DataType::Float64, false),
         f("backorder_qty", DataType::Float64, false),
+        f("late_deliveries_28d", DataType::Int64, false),
         f("days_of_cover", DataType::Float64, true),
         f("reason", DataType::Utf8, false),
     ]))
@@ -677,6 +691,8 @@ fn suggestion_batch(run: &PlanningRun, computed_at: DateTime<Utc>) -> Result<Rec
         i64s(&|r| r.item.product_id),
         strs(&|r| Some(r.item.product.clone())),
         strs(&|r| r.item.default_code.clone()),
+        opt_i64s(&|r| r.item.location_id),
+        strs(&|r| r.item.trigger.clone()),
         strs(&|r| Some(r.demand_class.clone())),
         strs(&|r| Some(r.abc.to_string())),
         strs(&|r| Some(r.method.clone())),
@@ -714,6 +730,7 @@ fn suggestion_batch(run: &PlanningRun, computed_at: DateTime<Utc>) -> Result<Rec
         f64s(&|r| r.position.reserved),
         f64s(&|r| r.position.incoming),
         f64s(&|r| r.position.backorder_qty),
+        i64s(&|r| r.position.late_deliveries_28d),
         opt_f64s(&|r| r.days_of_cover),
         strs(&|r| Some(r.suggestion.reason.clone())),
     ];
@@ -756,132 +773,6 @@ fn forecast_batch(run: &PlanningRun) -> Result<RecordBatch> {
             Arc::new(Float64Array::from(hi)),
         ],
     )?)
-}
-
-/// Typed access to a result batch's columns by name.
-struct Cols<'a> {
-    batch: &'a RecordBatch,
-    file: &'static str,
-}
-
-impl<'a> Cols<'a> {
-    fn new(batch: &'a RecordBatch, file: &'static str) -> Result<Self> {
-        Ok(Cols { batch, file })
-    }
-
-    fn col(&self, name: &str) -> Result<&'a ArrayRef> {
-        self.batch
-            .column_by_name(name)
-            .ok_or_else(|| ModelsError::Column {
-                file: self.file,
-                column: name.to_string(),
-                reason: "missing".into(),
-            })
-    }
-
-    fn bad(&self, name: &str, reason: String) -> ModelsError {
-        ModelsError::Column {
-            file: self.file,
-            column: name.to_string(),
-            reason,
-        }
-    }
-
-    fn opt_i64(&self, name: &str, r: usize) -> Result<Option<i64>> {
-        let a = self.col(name)?;
-        if a.is_null(r) {
-            return Ok(None);
-        }
-        if let Some(v) = a.as_any().downcast_ref::<Int64Array>() {
-            return Ok(Some(v.value(r)));
-        }
-        if let Some(v) = a.as_any().downcast_ref::<Int32Array>() {
-            return Ok(Some(v.value(r) as i64));
-        }
-        Err(self.bad(
-            name,
-            format!("expected an integer, found {}", a.data_type()),
-        ))
-    }
-
-    fn i64(&self, name: &str, r: usize) -> Result<i64> {
-        self.opt_i64(name, r)?
-            .ok_or_else(|| self.bad(name, format!("null in row {r}")))
-    }
-
-    fn f64(&self, name: &str, r: usize) -> Result<Option<f64>> {
-        let a = self.col(name)?;
-        if a.is_null(r) {
-            return Ok(None);
-        }
-        if let Some(v) = a.as_any().downcast_ref::<Float64Array>() {
-            return Ok(Some(v.value(r)));
-        }
-        match self.decimal(name, r)? {
-            Some(d) => d
-                .to_f64()
-                .map(Some)
-                .ok_or_else(|| self.bad(name, format!("{d} is not a finite number"))),
-            None => Ok(None),
-        }
-    }
-
-    fn decimal(&self, name: &str, r: usize) -> Result<Option<Decimal>> {
-        let a = self.col(name)?;
-        if a.is_null(r) {
-            return Ok(None);
-        }
-        if let Some(v) = a.as_any().downcast_ref::<Decimal128Array>() {
-            let scale = v.scale() as u32;
-            return Decimal::try_from_i128_with_scale(v.value(r), scale)
-                .map(Some)
-                .map_err(|e| self.bad(name, format!("row {r}: {e}")));
-        }
-        if let Some(v) = a.as_any().downcast_ref::<Float64Array>() {
-            return Decimal::from_f64(v.value(r))
-                .map(Some)
-                .ok_or_else(|| self.bad(name, format!("row {r}: {} is not finite", v.value(r))));
-        }
-        Err(self.bad(name, format!("expected a decimal, found {}", a.data_type())))
-    }
-
-    fn bool(&self, name: &str, r: usize) -> Result<bool> {
-        let a = self.col(name)?;
-        if a.is_null(r) {
-            return Ok(false);
-        }
-        a.as_any()
-            .downcast_ref::<BooleanArray>()
-            .map(|v| v.value(r))
-            .ok_or_else(|| self.bad(name, format!("expected a boolean, found {}", a.data_type())))
-    }
-
-    fn date(&self, name: &str, r: usize) -> Result<NaiveDate> {
-        let a = self.col(name)?;
-        let v = a
-            .as_any()
-            .downcast_ref::<Date32Array>()
-            .ok_or_else(|| self.bad(name, format!("expected a date, found {}", a.data_type())))?;
-        if v.is_null(r) {
-            return Err(self.bad(name, format!("null in row {r}")));
-        }
-        v.value_as_date(r)
-            .ok_or_else(|| self.bad(name, format!("row {r}: out of range")))
-    }
-
-    fn string(&self, name: &str, r: usize) -> Result<Option<String>> {
-        let a = self.col(name)?;
-        if a.is_null(r) {
-            return Ok(None);
-        }
-        if let Some(v) = a.as_any().downcast_ref::<StringArray>() {
-            return Ok(Some(v.value(r).to_string()));
-        }
-        if let Some(v) = a.as_any().downcast_ref::<StringViewArray>() {
-            return Ok(Some(v.value(r).to_string()));
-        }
-        Err(self.bad(name, format!("expected text, found {}", a.data_type())))
-    }
 }
 
 /// The forecast of one item, as the reorder policy needs it.

@@ -391,8 +391,10 @@ impl StandInOdoo {
             .collect()
     }
 
-    /// Add an orderpoint as if it had been made in Odoo; its id. (The rule's
-    /// `orderpoint_id` and `external_id` are ignored.)
+    /// Add an orderpoint as if it had been made in Odoo; its id: the rule's
+    /// `orderpoint_id` when given (as when the stand-in plays the Odoo a
+    /// warehouse was captured from; an id taken already is an error), else
+    /// the next free one. (`external_id` is ignored.)
     pub fn seed_orderpoint(&self, rule: &AcceptedRule, active: bool) -> Result<i64> {
         let number = |d: rust_decimal::Decimal| {
             decimal_to_json(d)
@@ -402,8 +404,16 @@ impl StandInOdoo {
                 })
         };
         let mut inner = self.shared.lock();
-        let id = inner.next_id;
-        inner.next_id += 1;
+        let id = match rule.orderpoint_id {
+            Some(id) if inner.orderpoints.contains_key(&id) || id <= 0 => {
+                return Err(OdooError::StandIn {
+                    detail: format!("orderpoint id {id} is taken or not a database id"),
+                })
+            }
+            Some(id) => id,
+            None => inner.next_id,
+        };
+        inner.next_id = inner.next_id.max(id + 1);
         let stored = Stored {
             id,
             name: format!("OP/{id:05}"),

@@ -57,7 +57,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type, UInt64Type};
 use chrono::{NaiveDate, NaiveTime};
 use datafusion::datasource::MemTable;
-use datafusion::prelude::{col, lit, Expr, SessionContext};
+use datafusion::prelude::SessionContext;
 use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -717,12 +717,7 @@ impl Warehouse {
             .sql(SALE_LINE_FACTS)
             .await
             .map_err(WarehouseError::query("sale_line_facts"))?;
-        let facts = match &query.companies {
-            None => facts,
-            Some(allowed) => facts
-                .filter(company_filter(allowed))
-                .map_err(WarehouseError::query("sale_line_facts"))?,
-        };
+        let facts = crate::scope::scoped(facts, query.companies.as_ref(), "sale_line_facts")?;
         let logical = Arc::new(facts.schema().as_arrow().clone());
         let facts = facts
             .collect()
@@ -813,13 +808,6 @@ fn render(
 }
 
 /// `company_id IN (...)`; FALSE for an empty set (nothing, never everything).
-fn company_filter(allowed: &BTreeSet<i64>) -> Expr {
-    if allowed.is_empty() {
-        return lit(false);
-    }
-    col("company_id").in_list(allowed.iter().map(|id| lit(*id)).collect(), false)
-}
-
 fn day_start_us(d: NaiveDate) -> i64 {
     d.and_time(NaiveTime::MIN).and_utc().timestamp_micros()
 }

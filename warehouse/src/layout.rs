@@ -11,6 +11,7 @@
 //!   _crossdock/settings.json       business settings the KPIs read (channel discount policy, ...)
 //!   _crossdock/source.json         which source fills the warehouse (kind, cluster, slot, ...)
 //!   _crossdock/access.sqlite3      users, roles, tokens and the audit trail (crossdock-access)
+//!   _crossdock/odoo-stand-in.jsonl requests the demo's stand-in Odoo received (crossdock demo)
 //!   _crossdock/rejects/<pos>-<n>/  rejected change batches, kept with their reason
 //!   _crossdock/positions/          side files of the test-only "position outside the commit" mode
 //! ```
@@ -131,6 +132,12 @@ pub fn source_record_path(root: &Url) -> Result<PathBuf> {
 /// `_crossdock/access.sqlite3`: users, roles, tokens and the audit trail.
 pub fn access_store_path(root: &Url) -> Result<PathBuf> {
     own_path(root, "access.sqlite3")
+}
+
+/// `_crossdock/odoo-stand-in.jsonl`: every request the stand-in Odoo of
+/// `crossdock demo` received, one JSON object per line.
+pub fn odoo_stand_in_log_path(root: &Url) -> Result<PathBuf> {
+    own_path(root, "odoo-stand-in.jsonl")
 }
 
 /// `_crossdock/rejects/`: rejected change batches, one folder each.

@@ -57,6 +57,7 @@ pub mod freshness;
 pub mod kpi;
 pub mod layout;
 pub mod schema;
+pub mod scope;
 pub mod settings;
 
 use std::sync::Arc;

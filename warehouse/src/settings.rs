@@ -8,8 +8,15 @@
 //! ```json
 //! { "default_max_discount_percent": "5",
 //!   "channel_max_discount_percent": { "Field Sales": "10", "eCommerce": "0" },
-//!   "planning": { "service_level_a_percent": "98", "review_period_days": 7 } }
+//!   "planning": { "service_level_a_percent": "98", "review_period_days": 7 },
+//!   "odoo": { "url": "https://mycompany.odoo.com", "database": "mycompany",
+//!             "login": "planner@mycompany.com", "api_key_env": "CROSSDOCK_ODOO_API_KEY" } }
 //! ```
+//!
+//! `odoo` (optional) is where accepted reorder rules are written through
+//! Odoo's external API; without it they leave only as the Odoo import file.
+//! The API key itself is never stored: `api_key_env` names the environment
+//! variable of the server process that holds it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,6 +39,24 @@ pub struct Settings {
     /// What the reorder suggestions aim at (service levels, review period, costs).
     #[serde(default)]
     pub planning: PlanningSettings,
+    /// The Odoo accepted decisions are written to (None: none; the import
+    /// file only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub odoo: Option<OdooConnection>,
+}
+
+/// How to reach Odoo's external API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OdooConnection {
+    /// The server, e.g. `https://mycompany.odoo.com`.
+    pub url: String,
+    /// The database name.
+    pub database: String,
+    /// The user's login (for Odoo 17/18's JSON-RPC authentication).
+    pub login: String,
+    /// The NAME of the environment variable holding the user's API key.
+    pub api_key_env: String,
 }
 
 /// The planners' targets and costs, read by the reorder suggestions.
@@ -77,6 +102,7 @@ impl Default for Settings {
             default_max_discount_percent: Decimal::from(5),
             channel_max_discount_percent: BTreeMap::new(),
             planning: PlanningSettings::default(),
+            odoo: None,
         }
     }
 }

@@ -119,8 +119,8 @@ fn master<'a>() -> Fixture<'a> {
         ),
         (
             "stock_warehouse",
-            &["id", "name", "code", "company_id"],
-            vec![vec!["5", "Main", "WH", "1"]],
+            &["id", "name", "code", "company_id", "lot_stock_id"],
+            vec![vec!["5", "Main", "WH", "1", "50"]],
         ),
         (
             "stock_location",
@@ -535,6 +535,46 @@ async fn lead_times_rules_vendors_costs_and_stock_position() {
             vec!["11", "1", "100", "5", "1", "1", "0"],
         ],
     ));
+    // Deliveries to customers, for the recent stock-outs (the data ends on
+    // 2026-01-19, so the window is the 28 days before 2026-01-20 00:00):
+    // left two days late (counted), left on its due day (not), still open
+    // past its due day (counted), late but before the window (not).
+    let moves = f.iter_mut().find(|t| t.0 == "stock_move").unwrap();
+    let mut cols = moves.1.to_vec();
+    cols.push("date_deadline");
+    moves.1 = Box::leak(cols.into_boxed_slice());
+    for r in &mut moves.2 {
+        r.push("");
+    }
+    for (id, state, date, deadline) in [
+        ("5", "done", "2026-01-17T08:00:00", "2026-01-15T10:00:00"),
+        ("6", "done", "2026-01-16T15:00:00", "2026-01-16T10:00:00"),
+        (
+            "7",
+            "assigned",
+            "2026-01-18T10:00:00",
+            "2026-01-18T10:00:00",
+        ),
+        ("8", "done", "2025-12-10T08:00:00", "2025-12-01T10:00:00"),
+    ] {
+        moves.2.push(vec![
+            id,
+            "d",
+            state,
+            "100",
+            "1",
+            "1",
+            "1",
+            "1",
+            "50",
+            "60",
+            "",
+            date,
+            "1",
+            "make_to_stock",
+            deadline,
+        ]);
+    }
     let data = planning::read_from(&session(f)).await.unwrap();
     let v = &data.vendors[&(900, 100)];
     assert_eq!(v.lead_times, vec![4.0, 7.0], "{v:?}");
@@ -552,9 +592,12 @@ async fn lead_times_rules_vendors_costs_and_stock_position() {
         (rule.orderpoint_id, rule.min.normalize().to_string()),
         (7, "4".into())
     );
+    assert_eq!(item.location_id, Some(50), "the rule's location");
+    assert_eq!(item.trigger.as_deref(), Some("auto"));
     let p = data.positions[&(100, 5)];
     assert_eq!(
         (p.on_hand, p.reserved, p.incoming, p.backorder_qty),
         (12.0, 3.0, 4.0, 4.0)
     );
+    assert_eq!(p.late_deliveries_28d, 2);
 }
