@@ -125,6 +125,15 @@ enum ReorderCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print the rules planners accepted (on the Planning page or through
+    /// the API) and did not reject since, as the CSV Odoo's Import dialog
+    /// reads for stock.warehouse.orderpoint (Inventory → Configuration →
+    /// Reordering Rules → Import records); the same file as
+    /// GET /api/planning/orderpoints.csv.
+    #[command(
+        after_help = "Example:\n  crossdock reorder export --data ./crossdock-data > stock.warehouse.orderpoint.csv"
+    )]
+    Export,
 }
 
 #[derive(Args, Debug)]

@@ -33,16 +33,20 @@ pub enum FieldClass {
     Margin,
     /// Margin leakage: over-discount, below list price, below cost.
     Leakage,
+    /// Stock held, at cost: unit cost of stock, stock value (what the
+    /// planners' suggestions weigh against service).
+    Inventory,
 }
 
 impl FieldClass {
     /// Every class, in the order of the documentation.
-    pub const ALL: [FieldClass; 5] = [
+    pub const ALL: [FieldClass; 6] = [
         FieldClass::Service,
         FieldClass::Revenue,
         FieldClass::Cost,
         FieldClass::Margin,
         FieldClass::Leakage,
+        FieldClass::Inventory,
     ];
 
     /// The lowercase name.
@@ -53,6 +57,7 @@ impl FieldClass {
             FieldClass::Cost => "cost",
             FieldClass::Margin => "margin",
             FieldClass::Leakage => "leakage",
+            FieldClass::Inventory => "inventory",
         }
     }
 
@@ -66,20 +71,27 @@ impl FieldClass {
             FieldClass::Cost => "cost of goods sold (vendor prices × quantities)",
             FieldClass::Margin => "gross margin, money and percent",
             FieldClass::Leakage => "margin leakage: over-discount, below list price, below cost",
+            FieldClass::Inventory => "stock held at cost: unit cost of stock, stock value",
         }
     }
 }
 
-use FieldClass::{Cost, Leakage, Margin, Revenue, Service};
+use FieldClass::{Cost, Inventory, Leakage, Margin, Revenue, Service};
 
 /// The visibility matrix: the field classes each role may see. A user with
 /// several roles sees the union.
 pub const MATRIX: &[(Role, &[FieldClass])] = &[
-    (Role::Executive, &[Service, Revenue, Cost, Margin, Leakage]),
-    (Role::Planner, &[Service]),
+    (
+        Role::Executive,
+        &[Service, Revenue, Cost, Margin, Leakage, Inventory],
+    ),
+    (Role::Planner, &[Service, Inventory]),
     (Role::Service, &[Service]),
-    (Role::Procurement, &[Service, Cost]),
-    (Role::Admin, &[Service, Revenue, Cost, Margin, Leakage]),
+    (Role::Procurement, &[Service, Cost, Inventory]),
+    (
+        Role::Admin,
+        &[Service, Revenue, Cost, Margin, Leakage, Inventory],
+    ),
 ];
 
 /// Keys of a KPI row that are not values: always kept.
@@ -145,12 +157,13 @@ impl Visibility {
     }
 }
 
-/// The matrix as Markdown, for `docs/security.md`, given every KPI field
-/// and every KPI with its class (crossdock-api passes the warehouse's
+/// The matrix as Markdown, for `docs/security.md`, given every field (of
+/// the KPI report, and of other answers under their table's name, e.g.
+/// `reorder_suggestion.unit_cost`) and every KPI with its class (crossdock-api passes the warehouse's
 /// registry, and a test of that crate checks the file holds exactly this
 /// between its markers).
 pub fn matrix_markdown(fields: &[(&str, FieldClass)], kpis: &[(&str, FieldClass)]) -> String {
-    let mut out = String::from("| field class | KPI fields | KPIs (definitions) |");
+    let mut out = String::from("| field class | fields | KPIs (definitions) |");
     for r in Role::ALL {
         out.push_str(&format!(" {r} |"));
     }
@@ -217,6 +230,9 @@ mod tests {
             assert!(!v(Role::Planner).sees(c) && !v(Role::Service).sees(c));
         }
         assert!(v(Role::Procurement).sees(Cost));
+        // Stock at cost: planners weigh it; customer service does not see it.
+        assert!(v(Role::Planner).sees(Inventory) && v(Role::Procurement).sees(Inventory));
+        assert!(!v(Role::Service).sees(Inventory));
         for c in [Revenue, Margin, Leakage] {
             assert!(!v(Role::Procurement).sees(c));
         }

@@ -102,6 +102,8 @@ pub struct Route {
 }
 
 const ADMIN: &[Role] = &[Role::Admin];
+const PLANNING_READ: &[Role] = crate::routes::planning::READERS;
+const PLANNING_DECIDE: &[Role] = crate::routes::planning::DECIDERS;
 
 /// Every route of the server with its access rule: the one table
 /// authorization reads. `docs/security.md` shows it (generated, checked by
@@ -182,6 +184,62 @@ pub const ROUTES: &[Route] = &[
         path: "/api/kpis/definitions",
         access: Access::SignedIn,
         what: "definitions of the KPIs the role may see",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/planning",
+        access: Access::Roles(PLANNING_READ),
+        what: "reorder suggestions: filters, stock position, exceptions first; accept or reject many at once",
+        nav: Some("Planning"),
+    },
+    Route {
+        method: "GET",
+        path: "/planning/items/{key}",
+        access: Access::Roles(PLANNING_READ),
+        what: "one item's suggestion: history, forecast and interval, evidence, decisions",
+        nav: None,
+    },
+    Route {
+        method: "POST",
+        path: "/planning/decisions",
+        access: Access::Roles(PLANNING_DECIDE),
+        what: "accept, edit or reject suggestions from the pages (CSRF, audited, sent to Odoo when configured)",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/api/planning/suggestions",
+        access: Access::Roles(PLANNING_READ),
+        what: "reorder suggestions as JSON (fields by role, rows by company)",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/api/planning/suggestions/{key}",
+        access: Access::Roles(PLANNING_READ),
+        what: "one suggestion with its weekly series and decisions",
+        nav: None,
+    },
+    Route {
+        method: "POST",
+        path: "/api/planning/decisions",
+        access: Access::Roles(PLANNING_DECIDE),
+        what: "accept, edit or reject suggestions (all or none; audited; sent to Odoo when configured)",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/api/planning/decisions",
+        access: Access::Roles(PLANNING_READ),
+        what: "every decision on suggestions, newest first",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/api/planning/orderpoints.csv",
+        access: Access::Roles(PLANNING_READ),
+        what: "accepted rules as Odoo's import file for stock.warehouse.orderpoint",
         nav: None,
     },
     Route {
@@ -924,10 +982,12 @@ mod tests {
             nav_links(roles).into_iter().map(|(_, l)| l).collect()
         };
         assert_eq!(labels(&[Role::Service]), ["Dashboard"]);
-        assert_eq!(labels(&[Role::Admin]), ["Dashboard", "Admin"]);
+        assert_eq!(labels(&[Role::Admin]), ["Dashboard", "Planning", "Admin"]);
+        assert_eq!(labels(&[Role::Planner]), ["Dashboard", "Planning"]);
+        assert_eq!(labels(&[Role::Procurement]), ["Dashboard"]);
         assert_eq!(
             labels(&[Role::Planner, Role::Admin]),
-            ["Dashboard", "Admin"]
+            ["Dashboard", "Planning", "Admin"]
         );
         // every link is a GET route of the table
         for (path, _) in nav_links(&Role::ALL) {

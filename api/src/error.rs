@@ -25,7 +25,7 @@ pub enum ApiError {
     BadRequest(String),
     /// No route for the path.
     #[error(
-        "no such page or endpoint: {path}; there are the dashboard at /, /login, /admin, and GET /api/health, /api/freshness, /api/kpis, /api/kpis/definitions, /api/me, /api/users, /api/audit and /api/openapi.json"
+        "no such page or endpoint: {path}; there are the dashboard at /, /login, /planning, /admin, and GET /api/health, /api/freshness, /api/kpis, /api/kpis/definitions, /api/planning/suggestions, /api/planning/decisions, /api/me, /api/users, /api/audit and /api/openapi.json"
     )]
     NotFound {
         /// The path asked for.

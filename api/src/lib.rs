@@ -45,6 +45,8 @@
 //! | `GET /api/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD&by=channel,month` | the [`KpiReport`](crossdock_warehouse::kpi::KpiReport) as JSON; `by` defaults to `channel` |
 //! | `GET /api/kpis/definitions` | every KPI's title, definition, formula, Odoo columns and reference |
 //! | `GET /?from=YYYY-MM-DD&to=YYYY-MM-DD` | the dashboard: one tile per sales channel, and a form to restrict the period |
+//! | `GET /planning`, `GET /planning/items/{key}`, `POST /planning/decisions` | the planners' reorder suggestions, one item's chart and evidence, decisions (planners, executives read; planners decide) |
+//! | `GET /api/planning/suggestions[/{key}]`, `GET`/`POST /api/planning/decisions`, `GET /api/planning/orderpoints.csv` | the same as JSON, and Odoo's import file of the accepted rules (`routes/planning.rs`) |
 //! | anything else | 404: JSON under `/api/`, an HTML page elsewhere; 405 for a method other than GET/HEAD |
 //!
 //! Query strings are parsed by this crate, not by an extractor, so that every
@@ -87,6 +89,7 @@ pub mod auth;
 pub mod companies;
 mod error;
 mod html;
+mod odoo_link;
 pub mod openapi;
 mod params;
 mod routes;
@@ -125,6 +128,14 @@ pub struct AppState {
     /// ([`MAX_PASSWORD_CHECKS`]); a login that finds none free gets 429 at
     /// once instead of queueing.
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// The Odoo accepted reorder rules are written to: this one when set
+    /// (`crossdock demo`'s stand-in), else the warehouse settings' `odoo`
+    /// (read at each decision), else none (the import file only).
+    pub odoo: Option<crossdock_warehouse::settings::OdooConnection>,
+    /// Held while decisions are sent and recorded: one batch at a time, so
+    /// two planners deciding at once neither race to create the decision
+    /// table nor send one rule twice.
+    pub planning_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Password checks running at once, at most (see [`AppState::password_checks`]).
@@ -140,6 +151,8 @@ impl AppState {
             limiter: Arc::default(),
             secure_cookie: false,
             password_checks: Arc::new(tokio::sync::Semaphore::new(MAX_PASSWORD_CHECKS)),
+            odoo: None,
+            planning_writes: Arc::default(),
         }
     }
 
@@ -169,6 +182,25 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(routes::login::logout))
         .route("/static/{*path}", get(assets::serve))
+        .route("/planning", get(routes::planning::page))
+        .route("/planning/items/{key}", get(routes::planning::item_page))
+        .route("/planning/decisions", post(routes::planning::decide_form))
+        .route(
+            "/api/planning/suggestions",
+            get(routes::planning::list_json),
+        )
+        .route(
+            "/api/planning/suggestions/{key}",
+            get(routes::planning::one_json),
+        )
+        .route(
+            "/api/planning/decisions",
+            get(routes::planning::decisions_json).post(routes::planning::decide_json),
+        )
+        .route(
+            "/api/planning/orderpoints.csv",
+            get(routes::planning::orderpoints_csv),
+        )
         .route("/admin", get(routes::admin::page))
         .route("/admin/users", post(routes::admin::add_form))
         .route(

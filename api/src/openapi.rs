@@ -302,11 +302,93 @@ impl Modify for Security {
         routes::admin::reset_password,
         routes::admin::set_roles,
         routes::admin::audit,
+        routes::planning::list_json,
+        routes::planning::one_json,
+        routes::planning::decisions_json,
+        routes::planning::decide_json,
+        routes::planning::orderpoints_csv,
     ),
-    components(schemas(ErrorBody, Health, Freshness, KpiRow, KpiReport, KpiDefinition, Role, Me, User, NewUser, SetRoles, PasswordReset, AuditEntry)),
+    components(schemas(ErrorBody, Health, Freshness, KpiRow, KpiReport, KpiDefinition, Role, Me, User, NewUser, SetRoles, PasswordReset, AuditEntry, Suggestion, SuggestionList, DecisionRequest, DecisionsBody, Decision, DecisionList)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;
+
+/// A reorder suggestion (`derived/reorder_suggestion`, see
+/// `docs/forecasting.md`): `key` (`<warehouse_id>-<product_id>`), the item,
+/// its classes, forecast, lead time and vendor evidence, the rule in force
+/// and the suggested one (quantities as exact decimal strings), risk, stock
+/// position, `reason` and `exceptions`. Stock value and unit cost are absent
+/// for roles that may not see stock at cost (docs/security.md).
+#[derive(ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+pub struct Suggestion(serde_json::Value);
+
+/// `GET /api/planning/suggestions`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SuggestionList {
+    /// The last day of data the suggestions were computed from.
+    #[schema(format = Date)]
+    pub as_of: Option<String>,
+    /// When they were computed.
+    #[schema(format = DateTime)]
+    pub computed_at: Option<String>,
+    /// How many.
+    pub count: i64,
+    /// The suggestions, exceptions first, each with its latest `decision` (or null).
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// One decision asked for.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct DecisionRequest {
+    /// The suggestion's key, `<warehouse_id>-<product_id>`.
+    pub key: String,
+    /// `accept` (as suggested), `edit` (with `min` and `max`) or `reject`.
+    #[schema(pattern = "^(accept|edit|reject)$")]
+    pub action: String,
+    /// For `edit`: the min, an exact decimal string.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
+    pub min: Option<String>,
+    /// For `edit`: the max.
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
+    pub max: Option<String>,
+    /// For `edit`: the multiple (default: the suggested one).
+    #[schema(pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
+    pub multiple: Option<String>,
+    /// Why, in the planner's words (at most 500 characters).
+    pub note: Option<String>,
+}
+
+/// `POST /api/planning/decisions`: all are taken, or none.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct DecisionsBody {
+    /// At most 1000, each key once.
+    pub decisions: Vec<DecisionRequest>,
+}
+
+/// A decision as recorded (`derived/reorder_decision`): who, when, the
+/// rule in force, the suggested and the decided rule, the note, and what
+/// Odoo answered (`odoo`).
+#[derive(ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+pub struct Decision(serde_json::Value);
+
+/// A list of decisions.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DecisionList {
+    /// How many.
+    pub count: i64,
+    /// Newest first.
+    pub decisions: Vec<Decision>,
+}
 
 /// `GET /api/openapi.json`.
 pub(crate) async fn document() -> Json<utoipa::openapi::OpenApi> {

@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
+use crossdock_odoo::stand_in::{StandInConfig, StandInOdoo};
 use crossdock_warehouse::kpi::KpiQuery;
+use crossdock_warehouse::settings::OdooConnection;
 use crossdock_warehouse::Warehouse;
 
 use crate::commands::{serve, simulate, user};
@@ -29,6 +31,12 @@ pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
         vec![1]
     };
     let created = user::ensure_demo_users(data, &companies)?;
+    // The planners' suggestions, so the planning page has something to show.
+    let run = crossdock_models::planning::run(&warehouse).await?;
+    eprintln!(
+        "{} reorder suggestions for the planners (crossdock reorder suggest --data {data}; the Planning page)",
+        run.suggestions.len()
+    );
     eprintln!(
         "\ndemo built in {:.1} s. Try: crossdock kpi --by channel,month --data {data}",
         started.elapsed().as_secs_f64()
@@ -48,8 +56,42 @@ pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
     if args.no_serve || stop.load(std::sync::atomic::Ordering::SeqCst) {
         return Ok(());
     }
-    serve::serve(warehouse, args.addr, false).await
+    // Odoo cannot run here: a stand-in plays the Odoo the warehouse was
+    // captured from (its orderpoints, with their ids), so that accepted
+    // rules have somewhere to go; it logs every request it receives.
+    let log = crossdock_warehouse::layout::odoo_stand_in_log_path(warehouse.root())?;
+    let mut config = StandInConfig::odoo17();
+    config.request_log = Some(log.clone());
+    let odoo = StandInOdoo::start(config)
+        .await
+        .map_err(|e| CliError::Usage(format!("starting the stand-in Odoo: {e}")))?;
+    let rules = crossdock_models::decision::rules_in_force(&warehouse).await?;
+    for rule in &rules {
+        odoo.seed_orderpoint(rule, true)
+            .map_err(|e| CliError::Usage(format!("seeding the stand-in Odoo: {e}")))?;
+    }
+    // The stand-in's key, for the client (which reads keys from the
+    // environment only); set before the server's threads use the environment.
+    std::env::set_var(STAND_IN_KEY_ENV, &odoo.config().api_key);
+    eprintln!(
+        "stand-in Odoo 17 at {} with {} orderpoints: accepted rules are written there; every request it receives is logged to {}",
+        odoo.url(),
+        rules.len(),
+        log.display()
+    );
+    let connection = OdooConnection {
+        url: odoo.url().to_string(),
+        database: odoo.config().database.clone(),
+        login: odoo.config().login.clone(),
+        api_key_env: STAND_IN_KEY_ENV.to_string(),
+    };
+    let result = serve::serve_with_odoo(warehouse, args.addr, false, Some(connection)).await;
+    drop(odoo);
+    result
 }
+
+/// The environment variable the demo passes the stand-in's API key in.
+const STAND_IN_KEY_ENV: &str = "CROSSDOCK_DEMO_ODOO_API_KEY";
 
 /// Deletes a previous warehouse, refusing anything that does not look like one.
 fn remove_warehouse(data: &str) -> Result<()> {

@@ -2,7 +2,8 @@
 //! what-if on the simulator. Thin: the policy is `crossdock_models::reorder`,
 //! the run `crossdock_models::planning`.
 
-use crossdock_models::planning::{self, SuggestionRow};
+use crossdock_models::planning;
+use crossdock_models::suggestion::{self, SuggestionQuery};
 use crossdock_simulator::whatif::{self, BranchMetrics, OrderpointRule};
 use crossdock_simulator::Simulator;
 use crossdock_warehouse::{layout, Warehouse};
@@ -17,53 +18,17 @@ pub async fn run(data: &str, args: ReorderArgs) -> Result<()> {
     match args.command {
         ReorderCommand::Suggest { top, json } => suggest(data, top, json).await,
         ReorderCommand::Whatif { days, json } => whatif(data, days, json).await,
+        ReorderCommand::Export => export(data).await,
     }
 }
 
-/// The order a planner reads suggestions in: exceptions (no rule in force,
-/// risk up, dead stock held) first, then by the size of the change.
-pub fn planner_order(rows: &mut [&SuggestionRow]) {
-    let weight = |r: &SuggestionRow| {
-        let change = r.suggestion.min_change_percent.unwrap_or(100.0).abs();
-        let exception = r.item.current.is_none()
-            || r.position.backorder_qty > 0.0
-            || r.suggestion.stockout_risk_before.unwrap_or(0.0) > 0.2;
-        (exception, change)
-    };
-    rows.sort_by(|a, b| {
-        let (ea, ca) = weight(a);
-        let (eb, cb) = weight(b);
-        eb.cmp(&ea).then(cb.total_cmp(&ca))
-    });
-}
-
-fn as_json(r: &SuggestionRow) -> Value {
-    let cur = r.item.current.as_ref();
-    json!({
-        "key": r.key(),
-        "warehouse": r.item.warehouse,
-        "product": r.item.product,
-        "default_code": r.item.default_code,
-        "demand_class": r.demand_class,
-        "abc": r.abc.to_string(),
-        "method": r.method,
-        "demand_per_week": r.demand_per_week,
-        "service_level": r.service_level,
-        "lead_time_days": r.lead_time.days,
-        "orderpoint_id": cur.map(|c| c.orderpoint_id),
-        "current_min_qty": cur.map(|c| c.min.normalize().to_string()),
-        "current_max_qty": cur.map(|c| c.max.normalize().to_string()),
-        "suggested_min_qty": r.suggestion.min.normalize().to_string(),
-        "suggested_max_qty": r.suggestion.max.normalize().to_string(),
-        "qty_multiple": r.suggestion.multiple.normalize().to_string(),
-        "stockout_risk_before": r.suggestion.stockout_risk_before,
-        "stockout_risk_after": r.suggestion.stockout_risk_after,
-        "stock_value_before": r.suggestion.stock_value_before.map(|v| v.to_string()),
-        "stock_value_after": r.suggestion.stock_value_after.to_string(),
-        "on_hand": r.position.on_hand,
-        "days_of_cover": r.days_of_cover,
-        "reason": r.suggestion.reason,
-    })
+async fn export(data: &str) -> Result<()> {
+    let warehouse = Warehouse::open_existing(data)?;
+    let rules = crossdock_models::decision::accepted_rules(&warehouse, None).await?;
+    let csv = crossdock_odoo::orderpoint_import_csv(&rules)
+        .map_err(|e| CliError::Usage(format!("the orderpoint import file: {e}")))?;
+    eprintln!("{} accepted rules", rules.len());
+    output::print_list(&csv)
 }
 
 async fn suggest(data: &str, top: usize, json: bool) -> Result<()> {
@@ -74,18 +39,21 @@ async fn suggest(data: &str, top: usize, json: bool) -> Result<()> {
             "the warehouse at {data} holds no confirmed sales yet; run `crossdock demo --no-serve` or `crossdock simulate` first"
         )));
     }
-    let mut rows: Vec<&SuggestionRow> = run.suggestions.iter().collect();
-    planner_order(&mut rows);
+    // Read back as the planner's page reads them: one order, one notion
+    // of an exception (crossdock_models::suggestion).
+    let rows = suggestion::list(&warehouse, &SuggestionQuery::default()).await?;
     if json {
-        let all: Vec<Value> = rows.iter().map(|r| as_json(r)).collect();
-        return output::print_list(&(serde_json::to_string_pretty(&all).expect("json") + "\n"));
+        let text =
+            serde_json::to_string_pretty(&rows).map_err(|e| CliError::Usage(e.to_string()))?;
+        return output::print_list(&(text + "\n"));
     }
     let mut text = format!(
-        "{} suggestions as of {} written to {}derived/{}\n",
+        "{} suggestions as of {} written to {}derived/{} ({} with exceptions)\n",
         run.suggestions.len(),
         run.as_of.map(|d| d.to_string()).unwrap_or_default(),
         warehouse.root(),
         planning::SUGGESTION_TABLE,
+        rows.iter().filter(|r| !r.exceptions.is_empty()).count(),
     );
     let classes: Vec<String> = planning::summary(&run)
         .into_iter()
@@ -98,23 +66,19 @@ async fn suggest(data: &str, top: usize, json: bool) -> Result<()> {
             "warehouse", "product", "class", "min now→new", "max now→new", "risk"
         ));
         for r in rows.iter().take(top) {
-            let cur = r.item.current.as_ref();
             let now = |v: Option<rust_decimal::Decimal>| {
                 v.map(|v| v.normalize().to_string())
                     .unwrap_or_else(|| "-".into())
             };
-            let risk = match r.suggestion.stockout_risk_before {
-                Some(b) => format!(
-                    "{:.0}→{:.0}%",
-                    b * 100.0,
-                    r.suggestion.stockout_risk_after * 100.0
-                ),
-                None => format!("{:.0}%", r.suggestion.stockout_risk_after * 100.0),
+            let risk = match r.stockout_risk_before {
+                Some(b) => format!("{:.0}→{:.0}%", b * 100.0, r.stockout_risk_after * 100.0),
+                None => format!("{:.0}%", r.stockout_risk_after * 100.0),
             };
-            let name: String = r.item.product.chars().take(34).collect();
+            let name: String = r.product.chars().take(34).collect();
+            let flags: Vec<&str> = r.exceptions.iter().map(|e| e.label()).collect();
             text.push_str(&format!(
-                "{:<10} {:<34} {:>5} {:>13} {:>13} {:>9}  {}\n",
-                r.item.warehouse.chars().take(10).collect::<String>(),
+                "{:<10} {:<34} {:>5} {:>13} {:>13} {:>9}  {}{}\n",
+                r.warehouse.chars().take(10).collect::<String>(),
                 name,
                 format!(
                     "{}/{}",
@@ -123,16 +87,21 @@ async fn suggest(data: &str, top: usize, json: bool) -> Result<()> {
                 ),
                 format!(
                     "{}→{}",
-                    now(cur.map(|c| c.min)),
-                    r.suggestion.min.normalize()
+                    now(r.current_min_qty),
+                    r.suggested_min_qty.normalize()
                 ),
                 format!(
                     "{}→{}",
-                    now(cur.map(|c| c.max)),
-                    r.suggestion.max.normalize()
+                    now(r.current_max_qty),
+                    r.suggested_max_qty.normalize()
                 ),
                 risk,
-                r.suggestion.reason,
+                if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}] ", flags.join(", "))
+                },
+                r.reason,
             ));
         }
     }

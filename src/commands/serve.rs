@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use crossdock_api::AppState;
+use crossdock_warehouse::settings::OdooConnection;
 use crossdock_warehouse::Warehouse;
 
 use crate::{CliError, Result, ServeArgs};
@@ -14,8 +15,20 @@ pub async fn run(data: &str, args: ServeArgs) -> Result<()> {
 
 /// Serves until Ctrl-C / SIGTERM.
 pub async fn serve(warehouse: Warehouse, addr: SocketAddr, secure_cookie: bool) -> Result<()> {
+    serve_with_odoo(warehouse, addr, secure_cookie, None).await
+}
+
+/// Serves until Ctrl-C / SIGTERM, writing accepted rules to `odoo` (None:
+/// to the Odoo of the warehouse's settings, if any).
+pub async fn serve_with_odoo(
+    warehouse: Warehouse,
+    addr: SocketAddr,
+    secure_cookie: bool,
+    odoo: Option<OdooConnection>,
+) -> Result<()> {
     let mut state = AppState::open(warehouse).map_err(|e| CliError::Api(e.to_string()))?;
     state.secure_cookie = secure_cookie;
+    state.odoo = odoo;
     if state.access.users().map_err(CliError::Access)?.is_empty() {
         eprintln!(
             "warning: no users yet: nobody can log in. Add one with `crossdock user add NAME --role admin`"

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{crossdock, demo_fixture, require_tool};
 
-fn chromium() -> Option<&'static str> {
+pub(crate) fn chromium() -> Option<&'static str> {
     [
         "/usr/bin/chromium",
         "/usr/bin/chromium-browser",
@@ -18,7 +18,7 @@ fn chromium() -> Option<&'static str> {
     .find(|p| std::path::Path::new(p).exists())
 }
 
-struct Server(std::process::Child);
+pub(crate) struct Server(pub std::process::Child);
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -27,7 +27,7 @@ impl Drop for Server {
 }
 
 /// The demo's printed password of a user (`  <name>   <password>`).
-fn demo_password(stdout: &str, user: &str) -> String {
+pub(crate) fn demo_password(stdout: &str, user: &str) -> String {
     stdout
         .lines()
         .find_map(|l| {

@@ -17,6 +17,9 @@
 //!   and on carparts-dev (shared data).
 //! - `reorder`: `crossdock reorder suggest` and `whatif` on a demo: reasons,
 //!   rules, the what-if's two columns, the derived tables read from Python.
+//! - `planning`: the planner on `crossdock demo` — the pages in Chromium,
+//!   accept / edit / reject, the stand-in Odoo's request log, the import
+//!   file and the audit trail.
 //! - `faults`: the CDC path under faults (bad credentials, missing database
 //!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
@@ -28,6 +31,7 @@ mod dashboard;
 mod faults;
 mod forecast;
 mod outside_reader;
+mod planning;
 mod postgres;
 mod reorder;
 mod users;

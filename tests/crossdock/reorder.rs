@@ -36,9 +36,26 @@ fn suggestions_explain_themselves_and_beat_the_rules_in_force_on_the_simulator()
         "--data",
         data,
     ]);
-    // before any suggestion, the what-if says what to do first
+    // the demo computed the suggestions for the planner's page
+    assert!(std::path::Path::new(data)
+        .join("derived/reorder_suggestion/_delta_log")
+        .is_dir());
+    // a warehouse without suggestions: the what-if says what to do first
+    let bare = dir.path().join("bare");
+    let bare = bare.to_str().unwrap();
+    run(&[
+        "simulate",
+        "--days",
+        "3",
+        "--orders-per-day",
+        "5",
+        "--products",
+        "20",
+        "--data",
+        bare,
+    ]);
     let out = crossdock()
-        .args(["reorder", "whatif", "--data", data])
+        .args(["reorder", "whatif", "--data", bare])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde_json::json;
@@ -57,13 +57,24 @@ fn too_many(error: &ApiError, name: &str) -> Response {
     response
 }
 
+/// Is `path` a page of this server to go to after logging in (`next`):
+/// a local absolute path, never another site (`//host`, `/\\host`).
+fn local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.len() <= 2048
+        && path.chars().all(|c| c.is_ascii_graphic())
+}
+
 /// The login form.
 pub(crate) async fn form() -> Response {
     login_page(StatusCode::OK, None, "")
 }
 
 /// Checks the name and password of the form; on success starts a session
-/// (cookie) and sends the browser to the dashboard.
+/// (cookie) and sends the browser to the dashboard, or to the form's `next`
+/// field when it is a local path (a page bookmarked behind the login).
 pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Response {
     let address = req
         .extensions()
@@ -76,10 +87,12 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
     };
     let mut name = String::new();
     let mut password = String::new();
+    let mut next = "/".to_string();
     for (k, v) in form_urlencoded::parse(&bytes) {
         match &*k {
             "name" => name = v.trim().to_string(),
             "password" => password = v.into_owned(),
+            "next" if local_path(&v) => next = v.into_owned(),
             _ => {}
         }
     }
@@ -150,7 +163,10 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
             (
                 StatusCode::SEE_OTHER,
                 [
-                    (header::LOCATION, "/".parse().expect("ascii")),
+                    (
+                        header::LOCATION,
+                        HeaderValue::from_str(&next).unwrap_or(HeaderValue::from_static("/")),
+                    ),
                     (
                         header::SET_COOKIE,
                         auth::session_cookie_header(&id, state.secure_cookie),
@@ -195,4 +211,22 @@ pub(crate) async fn logout(
         ],
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_goes_only_to_this_server() {
+        assert!(super::local_path("/planning/items/1-42"));
+        assert!(super::local_path("/planning?abc=A"));
+        for bad in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil",
+            "",
+            "/a b",
+        ] {
+            assert!(!super::local_path(bad), "{bad}");
+        }
+    }
 }

@@ -7,3 +7,4 @@ pub(crate) mod freshness;
 pub(crate) mod health;
 pub(crate) mod kpis;
 pub(crate) mod login;
+pub(crate) mod planning;

@@ -9,7 +9,9 @@ use axum::http::{Method, StatusCode};
 use crossdock_access::visibility::replace_generated;
 use crossdock_access::{NewUser, Role, Visibility};
 use crossdock_api::auth::{routes_markdown, Access, ROUTES};
-use crossdock_api::visibility::{field_class, kpi_class, matrix_markdown, KpiVisibility};
+use crossdock_api::visibility::{
+    field_class, kpi_class, matrix_markdown, KpiVisibility, SUGGESTION_FIELDS,
+};
 use crossdock_warehouse::kpi::{self, KpiQuery};
 use serde_json::json;
 
@@ -84,6 +86,24 @@ async fn call(route: &crossdock_api::auth::Route, caller: Caller) -> Answer {
             };
             call.send().await
         }
+        ("POST", "/planning/decisions") => {
+            let key = crate::fixture::suggestion_key(f);
+            Call::new(method, route.path, auth)
+                .form(&format!("action=reject&key={key}&note=matrix+{tag}"))
+                .send()
+                .await
+        }
+        ("POST", "/api/planning/decisions") => {
+            let key = crate::fixture::suggestion_key(f);
+            Call::new(method, route.path, auth)
+                .json(json!({"decisions": [{"key": key, "action": "reject", "note": format!("matrix {tag}")}]}))
+                .send()
+                .await
+        }
+        ("GET", p) if p.contains("{key}") => {
+            let uri = p.replace("{key}", &crate::fixture::suggestion_key(f));
+            Call::new(method, &uri, auth).send().await
+        }
         ("GET", "/static/{*path}") => {
             Call::new(method, "/static/vendor/htmx/htmx.min.js", auth)
                 .send()
@@ -101,8 +121,11 @@ fn success(route: &crossdock_api::auth::Route) -> StatusCode {
         | ("POST", "/admin/users/{name}/disable")
         | ("POST", "/admin/users/{name}/enable")
         | ("POST", "/admin/users/{name}/unlock")
-        | ("POST", "/admin/users/{name}/roles") => StatusCode::SEE_OTHER,
-        ("POST", "/api/users") | ("POST", "/admin/users") => StatusCode::CREATED,
+        | ("POST", "/admin/users/{name}/roles")
+        | ("POST", "/planning/decisions") => StatusCode::SEE_OTHER,
+        ("POST", "/api/users") | ("POST", "/admin/users") | ("POST", "/api/planning/decisions") => {
+            StatusCode::CREATED
+        }
         _ => StatusCode::OK,
     }
 }
@@ -269,6 +292,28 @@ async fn the_matrix_classifies_every_kpi_field_of_the_warehouse() {
     let admin = Visibility::of(&[Role::Admin]);
     assert_eq!(admin.fields().len(), registered.len());
     assert!(!admin.sees_field("something_new"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_suggestion_field_has_a_class() {
+    // A suggestion's JSON as the models write it: each key must have a
+    // class (else it would be filtered away for everyone).
+    let list = crossdock_models::suggestion::list(&fixture().warehouse, &Default::default())
+        .await
+        .unwrap();
+    let v = serde_json::to_value(&list[0]).unwrap();
+    let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let classified: BTreeSet<&str> = SUGGESTION_FIELDS.iter().map(|(f, _)| *f).collect();
+    assert_eq!(keys, classified);
+    // planners see stock at cost; a service user would not
+    let planner = Visibility::of(&[Role::Planner]);
+    assert!(planner.sees(crossdock_access::FieldClass::Inventory));
+    let a = get_as(fixture(), "planner", "/api/planning/suggestions").await;
+    assert!(
+        a.json()["suggestions"][0]["stock_value_after"].is_string(),
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -115,6 +115,32 @@ pub fn two_companies() -> &'static Fixture {
     })
 }
 
+/// A suggestion key of the fixture (its first item).
+pub fn suggestion_key(fixture: &Fixture) -> String {
+    static KEY: OnceLock<String> = OnceLock::new();
+    let warehouse = fixture.warehouse.clone();
+    KEY.get_or_init(|| {
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(async {
+                    crossdock_models::suggestion::list(&warehouse, &Default::default())
+                        .await
+                        .expect("suggestions")
+                        .first()
+                        .expect("the fixture has suggestions")
+                        .key
+                        .clone()
+                })
+        })
+        .join()
+        .expect("reading a suggestion key")
+    })
+    .clone()
+}
+
 pub fn warehouse() -> Warehouse {
     fixture().warehouse.clone()
 }
@@ -140,6 +166,10 @@ async fn build(config: SimulatorConfig, users: Vec<(String, Vec<Role>, Vec<i64>)
         .apply(&batch)
         .await
         .expect("apply");
+    // The planners' suggestions, as `crossdock reorder suggest` writes them.
+    crossdock_models::planning::run(&warehouse)
+        .await
+        .expect("reorder suggestions");
     let state = AppState::open(warehouse.clone()).expect("access store");
     let mut tokens = BTreeMap::new();
     for (name, roles, companies) in users {

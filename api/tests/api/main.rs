@@ -13,4 +13,5 @@ mod health;
 mod kpis;
 mod login;
 mod pages;
+mod planning;
 mod serve;
