@@ -5,7 +5,9 @@
 //! from them, e-mail triage, and supplier-catalog matching (see `DESIGN.md`).
 //! Each of those arrives with its own issue. Implemented so far:
 //! [`forecast`] — demand series, classification, forecasting methods, the
-//! backtest and crossdock's per-series choice (`crossdock forecast backtest`).
+//! backtest and crossdock's per-series choice (`crossdock forecast backtest`);
+//! [`triage`] — reading customer e-mail, references, and the linear
+//! classifier into queues and categories (`crossdock triage`).
 //!
 //! ```text
 //!  warehouse (Delta) ──► models ──► results and decisions (Delta) ──► api
@@ -26,3 +28,4 @@ pub mod error;
 pub mod forecast;
 pub mod planning;
 pub mod reorder;
+pub mod triage;

@@ -17,6 +17,10 @@
 //!   and on carparts-dev (shared data).
 //! - `reorder`: `crossdock reorder suggest` and `whatif` on a demo: reasons,
 //!   rules, the what-if's two columns, the derived tables read from Python.
+//! - `triage`: `crossdock triage` on awkward hand-made e-mails (HTML only,
+//!   Latin-1 quoted-printable, forwarded, references in the subject or an
+//!   attachment's name, a cancellation under a long history) and the
+//!   held-out figures on bitext-dev (shared data).
 //! - `faults`: the CDC path under faults (bad credentials, missing database
 //!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
@@ -30,4 +34,5 @@ mod forecast;
 mod outside_reader;
 mod postgres;
 mod reorder;
+mod triage;
 mod users;
