@@ -11,6 +11,7 @@
 //! | `user`     | users, roles, companies and API tokens          | `commands/user.rs`     |
 //! | `forecast` | backtest the demand forecasting methods         | `commands/forecast.rs` |
 //! | `reorder`  | reorder-rule suggestions and the what-if         | `commands/reorder.rs`  |
+//! | `triage`   | e-mail triage: train, eval, classify             | `commands/triage.rs`   |
 
 // The doc comments of the argument structs are clap's --help text, written
 // for people at a terminal (`<data>`, `<id>`), not rustdoc HTML.
@@ -82,6 +83,133 @@ enum Command {
     /// stock; `reorder whatif` replays the simulator under the current and
     /// the suggested rules.
     Reorder(ReorderArgs),
+    /// Customer e-mail triage: `triage train` fits the linear classifier on
+    /// a labelled CSV, `triage eval` scores it, `triage classify` routes
+    /// .eml / mbox files into queues and categories with their references.
+    Triage(TriageArgs),
+}
+
+#[derive(Args, Debug)]
+struct TriageArgs {
+    #[command(subcommand)]
+    command: TriageCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum TriageCommand {
+    /// Split a labelled CSV into a training and a held-out file, stratified
+    /// on the label column (every column kept), with a fixed seed.
+    #[command(
+        after_help = "Example:\n  crossdock triage split --input bitext-dev.csv --label-column intent --train-out train.csv --test-out test.csv"
+    )]
+    Split {
+        /// The labelled CSV.
+        #[arg(long)]
+        input: PathBuf,
+        /// The column to stratify on.
+        #[arg(long)]
+        label_column: String,
+        /// Share of each label held out.
+        #[arg(long, default_value_t = 0.2)]
+        test_share: f64,
+        /// Seed of the split.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Where the training rows go.
+        #[arg(long)]
+        train_out: PathBuf,
+        /// Where the held-out rows go.
+        #[arg(long)]
+        test_out: PathBuf,
+    },
+    /// Train the linear classifier (word and character n-gram TF-IDF, a
+    /// multinomial logistic regression, temperature-scaled on a held-out
+    /// share of the rows) and write it to a folder. Labels map to queues
+    /// and categories: crossdock's category names, `queue:category`, queue
+    /// names and Bitext's intents are known; --label-map gives others.
+    #[command(
+        after_help = "Examples:\n  crossdock triage train --input bitext-dev.csv --text-column instruction --label-column intent --out ./triage-model\n  crossdock triage train --input inbox.csv --text-column body --label-column category --out ./m --label-map routes.csv"
+    )]
+    Train {
+        /// The labelled CSV (with a header).
+        #[arg(long)]
+        input: PathBuf,
+        /// The column holding the message.
+        #[arg(long)]
+        text_column: String,
+        /// The column holding the label.
+        #[arg(long)]
+        label_column: String,
+        /// The model folder (created; model.json and weights.bin).
+        #[arg(long)]
+        out: PathBuf,
+        /// A CSV `label,queue,category` routing labels the built-in rules do not know.
+        #[arg(long)]
+        label_map: Option<PathBuf>,
+        /// Share of each label held out to calibrate the confidence and choose the threshold.
+        #[arg(long, default_value_t = 0.15)]
+        calibration_share: f64,
+        /// Share of automatically routed messages that must be right (on the
+        /// calibration rows); sets the review threshold.
+        #[arg(long, default_value_t = 0.98)]
+        target_precision: f64,
+        /// Passes of the optimiser over the rows.
+        #[arg(long, default_value_t = 30)]
+        epochs: usize,
+        /// Seed (row order, calibration split).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Print one JSON object instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a model on a labelled CSV: accuracy, macro-F1, per-label
+    /// precision and recall, the most frequent confusions, calibration
+    /// (ECE), the share routed automatically; and, when the CSV has
+    /// entity_type / entity_value columns, precision, recall and F1 of the
+    /// extracted references.
+    #[command(
+        after_help = "Example:\n  crossdock triage eval --model ./triage-model --input test.csv --text-column instruction --label-column intent --json"
+    )]
+    Eval {
+        /// The model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// The labelled CSV.
+        #[arg(long)]
+        input: PathBuf,
+        /// The column holding the message.
+        #[arg(long)]
+        text_column: String,
+        /// The column holding the label.
+        #[arg(long)]
+        label_column: String,
+        /// Print one JSON object (accuracy, macro_f1, reference_f1, ...).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify e-mail: .eml files, mbox files or folders of them. Prints
+    /// queue, category, calibrated confidence (below the model's threshold:
+    /// to review) and the references (each checked against the warehouse at
+    /// --data when there is one). A message that cannot be read is listed
+    /// with the reason.
+    #[command(
+        after_help = "Examples:\n  crossdock triage classify inbox/ --model ./triage-model\n  crossdock triage classify message.eml mail.mbox --json\n  (after `crossdock demo`, the default model is <data>/_crossdock/triage-model)"
+    )]
+    Classify {
+        /// Files or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The model folder (default: <data>/_crossdock/triage-model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Review threshold instead of the model's.
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// One JSON object per line per message.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -484,6 +612,7 @@ fn main() -> ExitCode {
             Command::User(args) => commands::user::run(&cli.data, args).await,
             Command::Forecast(args) => commands::forecast::run(args),
             Command::Reorder(args) => commands::reorder::run(&cli.data, args).await,
+            Command::Triage(args) => commands::triage::run(&cli.data, args).await,
         }
     });
     match result {
@@ -527,6 +656,9 @@ pub enum CliError {
     /// From a planning run.
     #[error(transparent)]
     Planning(#[from] crossdock_models::error::ModelsError),
+    /// From e-mail triage.
+    #[error(transparent)]
+    Triage(#[from] crossdock_models::triage::TriageError),
     /// From the server.
     #[error("server: {0}")]
     Api(String),

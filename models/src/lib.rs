@@ -1,11 +1,26 @@
 //! # crossdock-models — forecasts, reorder suggestions, triage, catalog matching
 //!
-//! This crate will hold the models that read the warehouse and write their
-//! results back to it: demand forecasts and the reorder-rule suggestions made
-//! from them, e-mail triage, and supplier-catalog matching (see `DESIGN.md`).
-//! Each of those arrives with its own issue. Implemented so far:
-//! [`forecast`] — demand series, classification, forecasting methods, the
-//! backtest and crossdock's per-series choice (`crossdock forecast backtest`).
+//! The models that read the warehouse and write their results back to it
+//! (see `DESIGN.md`). The modules, in the order a reader meets them:
+//!
+//! - [`forecast`] — demand series, classification, forecasting methods, the
+//!   backtest and crossdock's per-series choice (`crossdock forecast backtest`).
+//! - [`planning`] — the planners' run: demand, lead times, rules and stock
+//!   from the warehouse (`models/sql/`), a suggestion per product ×
+//!   warehouse, written to `derived/reorder_suggestion` and
+//!   `derived/demand_forecast` (`crossdock reorder suggest`).
+//! - [`reorder`] — the policy: min, max and multiple from lead-time demand,
+//!   service level, review period and EOQ, with the reason in words.
+//! - [`suggestion`] — the suggestions read back for the planner's page and
+//!   API: company scope, filters, exceptions first.
+//! - [`decision`] — accept, edit or reject: `derived/reorder_decision`, and
+//!   the accepted rules as Odoo orderpoints (import file, API).
+//! - [`triage`] — reading customer e-mail, references, and the linear
+//!   classifier into queues and categories (`crossdock triage`).
+//! - [`error`] — [`error::ModelsError`], what a run that reads and writes
+//!   the warehouse can meet.
+//!
+//! Catalog matching is still to come.
 //!
 //! ```text
 //!  warehouse (Delta) ──► models ──► results and decisions (Delta) ──► api
@@ -29,3 +44,4 @@ pub mod forecast;
 pub mod planning;
 pub mod reorder;
 pub mod suggestion;
+pub mod triage;

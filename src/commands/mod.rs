@@ -8,5 +8,6 @@ pub mod reorder;
 pub mod serve;
 pub mod simulate;
 pub mod simulate_pg;
+pub mod triage;
 pub mod user;
 pub mod verify;

@@ -20,6 +20,10 @@
 //! - `planning`: the planner on `crossdock demo` — the pages in Chromium,
 //!   accept / edit / reject, the stand-in Odoo's request log, the import
 //!   file and the audit trail.
+//! - `triage`: `crossdock triage` on awkward hand-made e-mails (HTML only,
+//!   Latin-1 quoted-printable, forwarded, references in the subject or an
+//!   attachment's name, a cancellation under a long history) and the
+//!   held-out figures on bitext-dev (shared data).
 //! - `faults`: the CDC path under faults (bad credentials, missing database
 //!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
@@ -34,4 +38,5 @@ mod outside_reader;
 mod planning;
 mod postgres;
 mod reorder;
+mod triage;
 mod users;
