@@ -658,6 +658,8 @@ struct PlanningPage {
     csrf: Option<String>,
     sees_stock_value: bool,
     back: String,
+    /// The table's columns (for the reason rows' colspan).
+    columns: usize,
 }
 page!(PlanningPage);
 
@@ -707,6 +709,9 @@ pub(crate) async fn page(
             None
         },
         sees_stock_value,
+        columns: 12
+            + usize::from(may_decide && principal.csrf().is_some())
+            + usize::from(sees_stock_value),
         back: match raw.as_deref() {
             Some(q) if !q.is_empty() && parsed.is_ok() => format!("/planning?{q}"),
             _ => "/planning".into(),
