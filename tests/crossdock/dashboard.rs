@@ -38,13 +38,14 @@ pub(crate) fn demo_password(stdout: &str, user: &str) -> String {
 }
 
 /// Serves, on a port of its own, a page that submits the login form of the
-/// server at `addr` as soon as it loads: the browser logs in as a person
-/// would (same site: 127.0.0.1, so the SameSite=Strict cookie is kept).
-fn login_page_server(addr: &str, user: &str, password: &str) -> String {
+/// server at `addr` as soon as it loads, then goes to `next`: the browser
+/// logs in as a person would (same site: 127.0.0.1, so the SameSite=Strict
+/// cookie is kept).
+pub(crate) fn login_page_server(addr: &str, user: &str, password: &str, next: &str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let own = listener.local_addr().unwrap().to_string();
     let page = format!(
-        r#"<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="http://{addr}/login"><input name="name" value="{user}"><input name="password" value="{password}"></form></body></html>"#
+        r#"<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="http://{addr}/login"><input name="name" value="{user}"><input name="password" value="{password}"><input name="next" value="{next}"></form></body></html>"#
     );
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
@@ -123,7 +124,7 @@ fn chromium_renders_kpi_tiles_per_channel() {
         html.contains(r#"action="/login""#) && !html.contains("Field Sales"),
         "an anonymous browser gets the login page: {html}"
     );
-    let login = login_page_server(&addr, "executive", &password);
+    let login = login_page_server(&addr, "executive", &password, "/");
     let dom = Command::new(browser)
         .args(common)
         .arg(format!(

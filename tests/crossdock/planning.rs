@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common::{crossdock, require_tool};
-use crate::dashboard::{chromium, demo_password, Server};
+use crate::dashboard::{chromium, demo_password, login_page_server, Server};
 
 /// One HTTP/1.1 request over a fresh connection: (status, headers, body).
 fn http(
@@ -110,28 +110,6 @@ fn csrf_in(page: &str) -> String {
     let marker = r#"name="csrf" value=""#;
     let start = page.find(marker).expect("a CSRF field") + marker.len();
     page[start..start + page[start..].find('"').unwrap()].to_string()
-}
-
-/// A page on a port of its own that logs in at `addr` as soon as it loads
-/// and then goes to `next` (same site, so the cookie is kept).
-fn login_then(addr: &str, user: &str, password: &str, next: &str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let own = listener.local_addr().unwrap().to_string();
-    let page = format!(
-        r#"<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="http://{addr}/login"><input name="name" value="{user}"><input name="password" value="{password}"><input name="next" value="{next}"></form></body></html>"#
-    );
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-                page.len()
-            );
-        }
-    });
-    own
 }
 
 fn dom(browser: &str, profile: &std::path::Path, url: &str) -> (String, String) {
@@ -244,7 +222,7 @@ fn a_planner_reads_decides_and_the_rules_reach_the_stand_in_odoo() {
         &profile.path().join("p1"),
         &format!(
             "http://{}/",
-            login_then(&addr, "planner", &planner, "/planning")
+            login_page_server(&addr, "planner", &planner, "/planning")
         ),
     );
     assert!(
@@ -275,7 +253,10 @@ fn a_planner_reads_decides_and_the_rules_reach_the_stand_in_odoo() {
     let (html, console) = dom(
         browser,
         &profile.path().join("p2"),
-        &format!("http://{}/", login_then(&addr, "planner", &planner, &item)),
+        &format!(
+            "http://{}/",
+            login_page_server(&addr, "planner", &planner, &item)
+        ),
     );
     assert!(
         html.contains(r#"class="uplot"#),
