@@ -382,4 +382,25 @@ fn a_planner_reads_decides_and_the_rules_reach_the_stand_in_odoo() {
         );
     }
     assert!(audit.contains("tight shelf"), "{audit}");
+
+    // Outside readers (notebooks) see the decisions as a plain Delta table.
+    let script = format!(
+        "import deltalake\n\
+         t = deltalake.DeltaTable('{}/derived/reorder_decision').to_pyarrow_table()\n\
+         print(sorted(t.column('action').to_pylist()), t.schema.field('min_qty').type)\n",
+        data.display()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    if require_tool("the Python deltalake package", out.status.success()) {
+        assert_eq!(
+            printed.trim(),
+            "['accept', 'edit', 'reject'] decimal128(38, 4)",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
