@@ -124,6 +124,8 @@ pub struct PlanningData {
     pub items: Vec<PlanningItem>,
     /// Daily demand per (product, warehouse).
     pub demand: HashMap<(i64, i64), Vec<DemandDay>>,
+    /// Sale order lines per (product, warehouse) and requested day.
+    pub lines: HashMap<(i64, i64), Vec<(NaiveDate, f64)>>,
     /// Per (vendor, product): observed receipts.
     pub vendors: HashMap<(i64, i64), VendorRecord>,
     /// Per (product, warehouse).
@@ -190,6 +192,10 @@ pub async fn read_from(ctx: &datafusion::prelude::SessionContext) -> Result<Plan
                 .entry(key)
                 .or_default()
                 .push((day, asked, returned));
+            let lines = c.opt_i64("lines", r)?.unwrap_or(0);
+            if lines > 0 {
+                data.lines.entry(key).or_default().push((day, lines as f64));
+            }
         }
     }
     for b in query(LEAD_TIME_SQL, "vendor_lead_time.sql").await? {
@@ -272,7 +278,8 @@ pub struct SuggestionRow {
     pub item: PlanningItem,
     /// Demand class (smooth, erratic, intermittent, lumpy, new, dead).
     pub demand_class: String,
-    /// ABC class by yearly value.
+    /// Service class (A, B or C) by order lines per value of one
+    /// replenishment ([`reorder::service_classes`]).
     pub abc: char,
     /// The forecasting method chosen for the item.
     pub method: String,
@@ -414,16 +421,42 @@ pub fn plan(data: &PlanningData, settings: &PlanningSettings) -> PlanningRun {
         let last_full = as_of - Duration::days(as_of.weekday().num_days_from_monday() as i64 + 1);
         (weekly(days, first, last_full.max(first)), days)
     };
-    // ABC by yearly value of demand at cost, per warehouse
-    let mut values: Vec<(usize, f64)> = Vec::new();
+    // Service classes (reorder::service_classes): order lines a year per
+    // value of one replenishment, both over the last 52 full weeks.
     let histories: Vec<Vec<f64>> = data.items.iter().map(|i| weekly_of(i).0).collect();
-    for (k, item) in data.items.iter().enumerate() {
-        let h = &histories[k];
+    let last_full = as_of - Duration::days(as_of.weekday().num_days_from_monday() as i64 + 1);
+    let yearly = |h: &[f64]| {
         let last = &h[h.len().saturating_sub(52)..];
-        let units: f64 = last.iter().sum::<f64>() * 52.0 / last.len().max(1) as f64;
-        values.push((k, units * item.unit_cost.to_f64().unwrap_or(0.0)));
-    }
-    let abc = fc::abc_letters(&values.iter().map(|v| v.1).collect::<Vec<_>>());
+        last.iter().sum::<f64>() * 52.0 / last.len().max(1) as f64
+    };
+    let holding_rate = settings.holding_rate_percent.to_f64().unwrap_or(20.0) / 100.0;
+    let evidence: Vec<reorder::ServiceEvidence> = data
+        .items
+        .iter()
+        .zip(&histories)
+        .map(|(item, h)| {
+            let days: Vec<DemandDay> = data
+                .lines
+                .get(&(item.product_id, item.warehouse_id))
+                .map_or(Vec::new(), |l| {
+                    l.iter().map(|&(d, n)| (d, n, 0.0)).collect()
+                });
+            let lines_per_year = yearly(&weekly(&days, first, last_full.max(first)));
+            let order = reorder::order_quantity(
+                yearly(h) / 365.0,
+                settings.review_period_days as f64,
+                item.unit_cost,
+                settings.order_cost,
+                holding_rate,
+                item.vendor_min_qty,
+            );
+            reorder::ServiceEvidence {
+                lines_per_year,
+                order_value: order * item.unit_cost.to_f64().unwrap_or(0.0),
+            }
+        })
+        .collect();
+    let abc = reorder::service_classes(&evidence, 0.8, 0.95);
     let mut run = PlanningRun {
         as_of: Some(as_of),
         ..Default::default()
@@ -479,8 +512,9 @@ pub fn plan(data: &PlanningData, settings: &PlanningSettings) -> PlanningRun {
             vendor_min_qty: item.vendor_min_qty,
             review_period_days: review,
             order_cost: settings.order_cost,
-            holding_rate: settings.holding_rate_percent.to_f64().unwrap_or(20.0) / 100.0,
+            holding_rate,
             current: item.current.clone(),
+            service_evidence: evidence[k],
         };
         let suggestion = reorder::suggest(&input);
         let position = data
@@ -887,7 +921,7 @@ impl<'a> Cols<'a> {
 /// The forecast of one item, as the reorder policy needs it.
 mod fc {
     use crate::forecast::auto::{self, AutoConfig};
-    use crate::forecast::classify::{self, Abc, ClassifyConfig, DemandClass};
+    use crate::forecast::classify::{self, ClassifyConfig, DemandClass};
     use crate::forecast::lead_time::{count_quantile, normal_quantile};
     use crate::reorder::{LeadTimeDemand, Lifecycle};
 
@@ -1002,17 +1036,6 @@ mod fc {
             }
             cum.min(1.0)
         }
-    }
-
-    pub fn abc_letters(values: &[f64]) -> Vec<char> {
-        classify::abc(values)
-            .into_iter()
-            .map(|c| match c {
-                Abc::A => 'A',
-                Abc::B => 'B',
-                Abc::C => 'C',
-            })
-            .collect()
     }
 
     fn class_config(new_below: usize, dead_after: usize) -> ClassifyConfig {
