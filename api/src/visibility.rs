@@ -73,6 +73,7 @@ pub const SUGGESTION_FIELDS: &[(&str, FieldClass)] = &[
     ("trigger", FieldClass::Service),
     ("demand_class", FieldClass::Service),
     ("abc", FieldClass::Service),
+    ("abc_value", FieldClass::Service),
     ("method", FieldClass::Service),
     ("demand_per_week", FieldClass::Service),
     ("service_level", FieldClass::Service),

@@ -14,6 +14,8 @@
 --   the product's unit (product_template.uom_id) as Odoo's
 --   uom.uom._compute_quantity does: qty / line_uom.factor * product_uom.factor,
 --   as a double rounded to 6 decimals (the float noise of factors such as 1/12).
+-- Lines: the number of those sale order lines (what the line fill rate
+--   counts, and what ranks an item for its service class).
 -- Returns are kept apart (returned_qty): done stock_move rows with
 --   origin_returned_move_id set, coming from a customer location, dated by
 --   stock_move.date, converted the same way. They are not subtracted from
@@ -56,11 +58,12 @@ returned AS (
 )
 SELECT product_id, warehouse_id, company_id, day,
        sum(asked_qty) AS asked_qty,
-       sum(returned_qty) AS returned_qty
+       sum(returned_qty) AS returned_qty,
+       sum(lines) AS lines
 FROM (
-    SELECT product_id, warehouse_id, company_id, day, qty AS asked_qty, CAST(0 AS DOUBLE) AS returned_qty FROM asked
+    SELECT product_id, warehouse_id, company_id, day, qty AS asked_qty, CAST(0 AS DOUBLE) AS returned_qty, CAST(1 AS BIGINT) AS lines FROM asked
     UNION ALL
-    SELECT product_id, warehouse_id, company_id, day, CAST(0 AS DOUBLE) AS asked_qty, qty AS returned_qty FROM returned
+    SELECT product_id, warehouse_id, company_id, day, CAST(0 AS DOUBLE) AS asked_qty, qty AS returned_qty, CAST(0 AS BIGINT) AS lines FROM returned
 ) u
 GROUP BY product_id, warehouse_id, company_id, day
 ORDER BY product_id, warehouse_id, day

@@ -595,6 +595,7 @@ pub(crate) mod tests {
             trigger: Some("manual".into()),
             demand_class: "smooth".into(),
             abc: "A".into(),
+            abc_value: "B".into(),
             method: "ses".into(),
             demand_per_week: 10.0,
             service_level: 0.98,

@@ -132,6 +132,8 @@ pub struct PlanningData {
     pub items: Vec<PlanningItem>,
     /// Daily demand per (product, warehouse).
     pub demand: HashMap<(i64, i64), Vec<DemandDay>>,
+    /// Sale order lines per (product, warehouse) and requested day.
+    pub lines: HashMap<(i64, i64), Vec<(NaiveDate, f64)>>,
     /// Per (vendor, product): observed receipts.
     pub vendors: HashMap<(i64, i64), VendorRecord>,
     /// Per (product, warehouse).
@@ -198,6 +200,10 @@ pub async fn read_from(ctx: &datafusion::prelude::SessionContext) -> Result<Plan
                 .entry(key)
                 .or_default()
                 .push((day, asked, returned));
+            let lines = c.opt_i64("lines", r)?.unwrap_or(0);
+            if lines > 0 {
+                data.lines.entry(key).or_default().push((day, lines as f64));
+            }
         }
     }
     for b in query(LEAD_TIME_SQL, "vendor_lead_time.sql").await? {
@@ -283,8 +289,13 @@ pub struct SuggestionRow {
     pub item: PlanningItem,
     /// Demand class (smooth, erratic, intermittent, lumpy, new, dead).
     pub demand_class: String,
-    /// ABC class by yearly value.
+    /// Service class (A, B or C) by order lines per value of one
+    /// replenishment ([`reorder::service_classes`]).
     pub abc: char,
+    /// ABC class by yearly demand value at cost (the top 80 % of value A,
+    /// the next 15 % B, the rest C; [`crate::forecast::classify::abc`]):
+    /// the classification shown beside the service class.
+    pub abc_value: char,
     /// The forecasting method chosen for the item.
     pub method: String,
     /// Forecast mean demand per week.
@@ -425,16 +436,56 @@ pub fn plan(data: &PlanningData, settings: &PlanningSettings) -> PlanningRun {
         let last_full = as_of - Duration::days(as_of.weekday().num_days_from_monday() as i64 + 1);
         (weekly(days, first, last_full.max(first)), days)
     };
-    // ABC by yearly value of demand at cost, per warehouse
-    let mut values: Vec<(usize, f64)> = Vec::new();
+    // Service classes (reorder::service_classes): order lines a year per
+    // value of one replenishment, both over the last 52 full weeks.
     let histories: Vec<Vec<f64>> = data.items.iter().map(|i| weekly_of(i).0).collect();
-    for (k, item) in data.items.iter().enumerate() {
-        let h = &histories[k];
+    let last_full = as_of - Duration::days(as_of.weekday().num_days_from_monday() as i64 + 1);
+    let yearly = |h: &[f64]| {
         let last = &h[h.len().saturating_sub(52)..];
-        let units: f64 = last.iter().sum::<f64>() * 52.0 / last.len().max(1) as f64;
-        values.push((k, units * item.unit_cost.to_f64().unwrap_or(0.0)));
-    }
-    let abc = fc::abc_letters(&values.iter().map(|v| v.1).collect::<Vec<_>>());
+        last.iter().sum::<f64>() * 52.0 / last.len().max(1) as f64
+    };
+    let holding_rate = settings.holding_rate_percent.to_f64().unwrap_or(20.0) / 100.0;
+    let evidence: Vec<reorder::ServiceEvidence> = data
+        .items
+        .iter()
+        .zip(&histories)
+        .map(|(item, h)| {
+            let days: Vec<DemandDay> = data
+                .lines
+                .get(&(item.product_id, item.warehouse_id))
+                .map_or(Vec::new(), |l| {
+                    l.iter().map(|&(d, n)| (d, n, 0.0)).collect()
+                });
+            let lines_per_year = yearly(&weekly(&days, first, last_full.max(first)));
+            let order = reorder::order_quantity(
+                yearly(h) / 365.0,
+                settings.review_period_days as f64,
+                item.unit_cost,
+                settings.order_cost,
+                holding_rate,
+                item.vendor_min_qty,
+            );
+            reorder::ServiceEvidence {
+                lines_per_year,
+                order_value: order * item.unit_cost.to_f64().unwrap_or(0.0),
+            }
+        })
+        .collect();
+    let abc = reorder::service_classes(&evidence, 0.8, 0.95);
+    let values: Vec<f64> = data
+        .items
+        .iter()
+        .zip(&histories)
+        .map(|(item, h)| yearly(h) * item.unit_cost.to_f64().unwrap_or(0.0))
+        .collect();
+    let abc_value: Vec<char> = crate::forecast::classify::abc(&values)
+        .into_iter()
+        .map(|c| match c {
+            crate::forecast::classify::Abc::A => 'A',
+            crate::forecast::classify::Abc::B => 'B',
+            crate::forecast::classify::Abc::C => 'C',
+        })
+        .collect();
     let mut run = PlanningRun {
         as_of: Some(as_of),
         ..Default::default()
@@ -490,8 +541,9 @@ pub fn plan(data: &PlanningData, settings: &PlanningSettings) -> PlanningRun {
             vendor_min_qty: item.vendor_min_qty,
             review_period_days: review,
             order_cost: settings.order_cost,
-            holding_rate: settings.holding_rate_percent.to_f64().unwrap_or(20.0) / 100.0,
+            holding_rate,
             current: item.current.clone(),
+            service_evidence: evidence[k],
         };
         let suggestion = reorder::suggest(&input);
         let position = data
@@ -516,6 +568,7 @@ pub fn plan(data: &PlanningData, settings: &PlanningSettings) -> PlanningRun {
                 Lifecycle::Established => f.class.clone(),
             },
             abc: abc_letter,
+            abc_value: abc_value[k],
             method: f.method.clone(),
             demand_per_week: f.mean_per_period,
             service_level: sl,
@@ -593,6 +646,7 @@ pub fn suggestion_schema() -> SchemaRef {
         f("trigger", DataType::Utf8, true),
         f("demand_class", DataType::Utf8, false),
         f("abc", DataType::Utf8, false),
+        f("abc_value", DataType::Utf8, false),
         f("method", DataType::Utf8, false),
         f("demand_per_week", DataType::Float64, false),
         f("service_level", DataType::Float64, false),
@@ -695,6 +749,7 @@ fn suggestion_batch(run: &PlanningRun, computed_at: DateTime<Utc>) -> Result<Rec
         strs(&|r| r.item.trigger.clone()),
         strs(&|r| Some(r.demand_class.clone())),
         strs(&|r| Some(r.abc.to_string())),
+        strs(&|r| Some(r.abc_value.to_string())),
         strs(&|r| Some(r.method.clone())),
         f64s(&|r| r.demand_per_week),
         f64s(&|r| r.service_level),
@@ -778,7 +833,7 @@ fn forecast_batch(run: &PlanningRun) -> Result<RecordBatch> {
 /// The forecast of one item, as the reorder policy needs it.
 mod fc {
     use crate::forecast::auto::{self, AutoConfig};
-    use crate::forecast::classify::{self, Abc, ClassifyConfig, DemandClass};
+    use crate::forecast::classify::{self, ClassifyConfig, DemandClass};
     use crate::forecast::lead_time::{count_quantile, normal_quantile};
     use crate::reorder::{LeadTimeDemand, Lifecycle};
 
@@ -893,17 +948,6 @@ mod fc {
             }
             cum.min(1.0)
         }
-    }
-
-    pub fn abc_letters(values: &[f64]) -> Vec<char> {
-        classify::abc(values)
-            .into_iter()
-            .map(|c| match c {
-                Abc::A => 'A',
-                Abc::B => 'B',
-                Abc::C => 'C',
-            })
-            .collect()
     }
 
     fn class_config(new_below: usize, dead_after: usize) -> ClassifyConfig {

@@ -77,7 +77,10 @@ pub struct StoredSuggestion {
     pub location_id: Option<i64>,
     pub trigger: Option<String>,
     pub demand_class: String,
+    /// The service class (sets the service level).
     pub abc: String,
+    /// ABC by yearly demand value at cost.
+    pub abc_value: String,
     pub method: String,
     pub demand_per_week: f64,
     pub service_level: f64,
@@ -278,6 +281,7 @@ fn read_row(c: &Cols<'_>, r: usize) -> Result<StoredSuggestion> {
         trigger: c.string("trigger", r)?,
         demand_class: need_str("demand_class")?,
         abc: need_str("abc")?,
+        abc_value: need_str("abc_value")?,
         method: need_str("method")?,
         demand_per_week: need_f64("demand_per_week")?,
         service_level: need_f64("service_level")?,

@@ -63,11 +63,16 @@ pub struct OdooConnection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlanningSettings {
-    /// Target cycle service level (%) of class A items (the top 80 % of value).
+    /// Target cycle service level (%) of class A items. The classes rank
+    /// items by customer order lines a year per value of one replenishment
+    /// (the items whose stock serves the most lines per unit of money
+    /// first; `crossdock_models::reorder::service_classes`): A holds the
+    /// first 80 % of order lines.
     pub service_level_a_percent: Decimal,
-    /// Target cycle service level (%) of class B items (the next 15 %).
+    /// Target cycle service level (%) of class B items (the next 15 % of order lines).
     pub service_level_b_percent: Decimal,
-    /// Target cycle service level (%) of class C items (the last 5 %).
+    /// Target cycle service level (%) of class C items (the last 5 % of
+    /// order lines, and items without any).
     pub service_level_c_percent: Decimal,
     /// Days between two reviews of a rule (the max covers at least this much demand).
     pub review_period_days: u32,

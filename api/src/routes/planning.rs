@@ -540,6 +540,7 @@ pub(crate) struct Row {
     product: String,
     warehouse: String,
     abc: String,
+    abc_value: String,
     demand_class: String,
     current: String,
     suggested: String,
@@ -594,6 +595,7 @@ fn row(s: &StoredSuggestion, d: Option<&Decision>, sees_stock_value: bool) -> Ro
         product,
         warehouse: s.warehouse.clone(),
         abc: s.abc.clone(),
+        abc_value: s.abc_value.clone(),
         demand_class: s.demand_class.clone(),
         current: rule_text(current),
         suggested: rule_text(Some(suggested)),
@@ -900,9 +902,10 @@ pub(crate) async fn item_page(
         (
             "service level".to_string(),
             format!(
-                "class {}: {} target cycle service",
+                "service class {}: {} target cycle service (ABC by value: {})",
                 s.abc,
-                html::percent(Some(s.service_level))
+                html::percent(Some(s.service_level)),
+                s.abc_value
             ),
         ),
         ("lead time".to_string(), lead),
