@@ -24,6 +24,7 @@
 //!   Latin-1 quoted-printable, forwarded, references in the subject or an
 //!   attachment's name, a cancellation under a long history) and the
 //!   held-out figures on bitext-dev (shared data).
+//! - `search`: the product index over the demo's product master.
 //! - `faults`: the CDC path under faults (bad credentials, missing database
 //!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
@@ -38,5 +39,6 @@ mod outside_reader;
 mod planning;
 mod postgres;
 mod reorder;
+mod search;
 mod triage;
 mod users;
