@@ -486,6 +486,9 @@ impl<'a> Gen<'a> {
             let d = self.one(at);
             drafts.push((at, d));
         }
+        for (_, d) in &mut drafts {
+            keep_written_refs(d);
+        }
         drafts.sort_by_key(|(at, _)| *at);
         let mut seen_ids = BTreeSet::new();
         drafts
@@ -1806,6 +1809,21 @@ impl<'a> Gen<'a> {
             "forward"
         });
     }
+}
+
+/// Keeps the references the message really contains (a template may name
+/// a document it then does not write): in the subject, the text, the
+/// history, a forwarded message or an attachment's name (`INV_2026_00012.pdf`).
+fn keep_written_refs(d: &mut Draft) {
+    let mut hay = format!("{}\n{}", d.subject, plain_body(d));
+    if let Some((f, _)) = &d.forward {
+        hay.push_str(&format!("\n{}\n{}", f.subject, f.text));
+    }
+    for (name, _, _) in &d.attachments {
+        hay.push('\n');
+        hay.push_str(&name.replace('_', "/"));
+    }
+    d.refs.retain(|r| hay.contains(&r.value));
 }
 
 /// `[FAS-00012] Hex bolt M8` → (`FAS-00012`, `Hex bolt M8`).
