@@ -131,10 +131,11 @@ pub struct InboxMessage {
 
 impl Simulator {
     /// The inbox at the end of what was simulated so far: `config.messages`
-    /// messages received over the last ten days, sorted by arrival. Reads
+    /// messages received over the ten days before the last commit
+    /// ([`Simulator::clock`]), sorted by arrival. Reads
     /// the simulation's records only (nothing in the simulation changes).
     pub fn inbox(&self, config: &InboxConfig) -> Vec<InboxMessage> {
-        Gen::new(&self.w, config).run(config.messages)
+        Gen::new(&self.w, config, self.clock).run(config.messages)
     }
 }
 
@@ -305,10 +306,12 @@ fn text_of(v: &Value) -> Option<String> {
 }
 
 impl<'a> Gen<'a> {
-    fn new(w: &'a World, config: &InboxConfig) -> Gen<'a> {
+    /// `clock`: the last commit (the inbox ends there, however the
+    /// simulation was run to it).
+    fn new(w: &'a World, config: &InboxConfig, clock: i64) -> Gen<'a> {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(STREAM_INBOX);
-        let now = w.now.max(w.start_us);
+        let now = clock.max(w.start_us);
         let recent = now - 45 * DAY;
         let orders: Vec<usize> = (0..w.orders.len())
             .filter(|&o| {
@@ -840,7 +843,13 @@ impl<'a> Gen<'a> {
         let (code2, name2) = self.product();
         let q = self.pick(&[10, 24, 30, 48, 100, 150, 300]);
         let q2 = self.pick(&[5, 12, 20, 60]);
-        let po = format!("{}", self.rng.gen_range(10_000..99_999));
+        // a new number, of a shape the simulation's own references never take
+        let po = if self.chance(0.5) {
+            format!("{}", self.rng.gen_range(100_000..999_999))
+        } else {
+            let letter = self.pick(&['A', 'B', 'C', 'K', 'X']);
+            format!("{}-{letter}", self.rng.gen_range(1000..9999))
+        };
         let po = d.mention("customer_ref", &po, false);
         let (subject, body) = match lang {
             Lang::En => match self.rng.gen_range(0..4) {
@@ -2061,9 +2070,9 @@ fn quoted_printable(bytes: &[u8]) -> String {
         let mut cur = String::new();
         for (i, &b) in line.iter().enumerate() {
             let last = i + 1 == line.len();
-            let enc = if (b == b' ' || b == b'\t') && last {
-                format!("={b:02X}")
-            } else if b == b'=' || !(32..=126).contains(&b) && b != b'\t' {
+            let blank_at_end = (b == b' ' || b == b'\t') && last;
+            let literal = (32..=126).contains(&b) && b != b'=' || b == b'\t';
+            let enc = if blank_at_end || !literal {
                 format!("={b:02X}")
             } else {
                 (b as char).to_string()

@@ -25,8 +25,9 @@ use crate::{CliError, Result, TriageArgs, TriageCommand};
 pub fn default_model_dir(data: &str) -> PathBuf {
     let root = data.strip_prefix("file://").unwrap_or(data);
     crossdock_warehouse::layout::resolve_existing_root(data)
-        .and_then(|url| crossdock_warehouse::layout::triage_model_dir(&url))
-        .unwrap_or_else(|_| {
+        .ok()
+        .and_then(|url| crossdock_warehouse::layout::triage_model_dir(&url).ok())
+        .unwrap_or_else(|| {
             Path::new(root)
                 .join(crossdock_warehouse::layout::CROSSDOCK_DIR)
                 .join("triage-model")
