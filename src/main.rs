@@ -128,18 +128,27 @@ enum TriageCommand {
     /// and categories: crossdock's category names, `queue:category`, queue
     /// names and Bitext's intents are known; --label-map gives others.
     #[command(
-        after_help = "Examples:\n  crossdock triage train --input bitext-dev.csv --text-column instruction --label-column intent --out ./triage-model\n  crossdock triage train --input inbox.csv --text-column body --label-column category --out ./m --label-map routes.csv"
+        after_help = "Examples:\n  crossdock triage train --input bitext-dev.csv --text-column instruction --label-column intent --out ./triage-model\n  crossdock triage train --input inbox.csv --text-column body --label-column category --out ./m --label-map routes.csv\n  crossdock triage train --inbox ./crossdock-data/_crossdock/triage-train --with-corrections --data ./crossdock-data --out ./crossdock-data/_crossdock/triage-model"
     )]
     Train {
         /// The labelled CSV (with a header).
+        #[arg(long, required_unless_present_any = ["inbox", "with_corrections"])]
+        input: Option<PathBuf>,
+        /// The column holding the message (with --input).
+        #[arg(long, requires = "input")]
+        text_column: Option<String>,
+        /// The column holding the label (with --input).
+        #[arg(long, requires = "input")]
+        label_column: Option<String>,
+        /// A labelled inbox instead of (or besides) a CSV: a folder of .eml
+        /// files with truth.jsonl (`file`, `queue`, `category`), e.g. the
+        /// demo's <data>/_crossdock/triage-train.
         #[arg(long)]
-        input: PathBuf,
-        /// The column holding the message.
+        inbox: Option<PathBuf>,
+        /// Add the corrections people made (derived/triage_correction of
+        /// the warehouse at --data), each message labelled as corrected.
         #[arg(long)]
-        text_column: String,
-        /// The column holding the label.
-        #[arg(long)]
-        label_column: String,
+        with_corrections: bool,
         /// The model folder (created; model.json and weights.bin).
         #[arg(long)]
         out: PathBuf,
@@ -169,21 +178,28 @@ enum TriageCommand {
     /// entity_type / entity_value columns, precision, recall and F1 of the
     /// extracted references.
     #[command(
-        after_help = "Example:\n  crossdock triage eval --model ./triage-model --input test.csv --text-column instruction --label-column intent --json"
+        after_help = "Example:\n  crossdock triage eval --model ./triage-model --input test.csv --text-column instruction --label-column intent --json\n  crossdock triage eval --model ./crossdock-data/_crossdock/triage-model --inbox ./crossdock-data/_crossdock/inbox --data ./crossdock-data"
     )]
     Eval {
         /// The model folder.
         #[arg(long)]
         model: PathBuf,
         /// The labelled CSV.
+        #[arg(long, required_unless_present = "inbox", conflicts_with = "inbox")]
+        input: Option<PathBuf>,
+        /// The column holding the message (with --input).
+        #[arg(long, requires = "input")]
+        text_column: Option<String>,
+        /// The column holding the label (with --input).
+        #[arg(long, requires = "input")]
+        label_column: Option<String>,
+        /// A labelled inbox (.eml files and truth.jsonl) instead: classified
+        /// as `classify` does (references and senders checked in the
+        /// warehouse at --data when there is one), then scored: the share
+        /// routed automatically, the share of those right (queue and
+        /// category), the references' precision and recall.
         #[arg(long)]
-        input: PathBuf,
-        /// The column holding the message.
-        #[arg(long)]
-        text_column: String,
-        /// The column holding the label.
-        #[arg(long)]
-        label_column: String,
+        inbox: Option<PathBuf>,
         /// Print one JSON object (accuracy, macro_f1, reference_f1, ...).
         #[arg(long)]
         json: bool,

@@ -80,6 +80,7 @@
 mod account;
 mod db;
 pub mod error;
+pub mod inbox;
 mod master;
 mod model;
 mod names;

@@ -7,7 +7,7 @@ use crossdock_warehouse::kpi::KpiQuery;
 use crossdock_warehouse::settings::OdooConnection;
 use crossdock_warehouse::Warehouse;
 
-use crate::commands::{serve, simulate, user};
+use crate::commands::{serve, simulate, triage, user};
 use crate::{output, CliError, DemoArgs, Result};
 
 pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
@@ -17,7 +17,7 @@ pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
     }
     let warehouse = Warehouse::open(data)?;
     let stop = simulate::ctrl_c_flag();
-    let summary = simulate::simulate_into(&warehouse, &args.sim, 0.0, stop.clone()).await?;
+    let (summary, sim) = simulate::simulate_into(&warehouse, &args.sim, 0.0, stop.clone()).await?;
     eprintln!("{summary}");
     let report = warehouse.kpis(&KpiQuery::default()).await?;
     output::print_list(&format!(
@@ -37,6 +37,9 @@ pub async fn run(data: &str, args: DemoArgs) -> Result<()> {
         "{} reorder suggestions for the planners (crossdock reorder suggest --data {data}; the Planning page)",
         run.suggestions.len()
     );
+    // Customer service's inbox, classified by a model trained on another one.
+    let inbox = triage::demo_inbox(&warehouse, &sim, args.sim.seed).await?;
+    eprintln!("{inbox}");
     eprintln!(
         "\ndemo built in {:.1} s. Try: crossdock kpi --by channel,month --data {data}",
         started.elapsed().as_secs_f64()

@@ -29,7 +29,7 @@ pub async fn run(data: &str, args: SimulateArgs) -> Result<()> {
         return Ok(());
     }
     let warehouse = Warehouse::open(data)?;
-    let summary = simulate_into(&warehouse, &args.sim, args.speed, stop).await?;
+    let (summary, _) = simulate_into(&warehouse, &args.sim, args.speed, stop).await?;
     eprintln!("{summary}");
     Ok(())
 }
@@ -174,13 +174,14 @@ pub fn save_channel_policies(warehouse: &Warehouse, sim: &Simulator) -> Result<(
 
 /// Runs the simulator into the warehouse until the simulated period ends (or
 /// `stop` is set). `speed` = simulated seconds per real second, 0 = flat out.
-/// Returns a one-line summary.
+/// Returns a one-line summary, and the simulator as it ended (for what is
+/// derived from its records, such as the demo's inbox).
 pub async fn simulate_into(
     warehouse: &Warehouse,
     args: &SimulationArgs,
     speed: f64,
     stop: Arc<AtomicBool>,
-) -> Result<String> {
+) -> Result<(String, Simulator)> {
     check_pace("speed", speed)?;
     if args.batch_changes == 0 {
         return Err(CliError::Usage("--batch-changes must be at least 1".into()));
@@ -268,7 +269,7 @@ pub async fn simulate_into(
     } else {
         ""
     };
-    Ok(format!(
+    let summary = format!(
         "simulated {} days (seed {}): {transactions} transactions, {applied_changes} row changes applied{}, in {secs:.1} s{stopped}",
         config.days,
         config.seed,
@@ -277,7 +278,8 @@ pub async fn simulate_into(
         } else {
             String::new()
         },
-    ))
+    );
+    Ok((summary, sim))
 }
 
 async fn flush(

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use crossdock_models::triage::data::{self, Labelled};
 use crossdock_models::triage::eval::{self, EvalReport};
-use crossdock_models::triage::features::Doc;
+use crossdock_models::triage::inbox::{self as triage_inbox, Example};
 use crossdock_models::triage::labels;
 use crossdock_models::triage::mail::{self, MailItem};
 use crossdock_models::triage::model::{main_text, TrainOptions};
 use crossdock_models::triage::refs::{self, NoCheck, ReferenceCheck};
+use crossdock_models::triage::store;
 use crossdock_models::triage::warehouse::WarehouseCheck;
 use crossdock_models::triage::{Reference, TriageModel};
 use serde_json::json;
@@ -19,10 +20,18 @@ use serde_json::json;
 use crate::output;
 use crate::{CliError, Result, TriageArgs, TriageCommand};
 
-/// Where `crossdock demo` puts the default model: `<data>/_crossdock/triage-model`.
+/// Where `crossdock demo` puts the default model: `<data>/_crossdock/triage-model`
+/// (named by `crossdock_warehouse::layout`).
 pub fn default_model_dir(data: &str) -> PathBuf {
     let root = data.strip_prefix("file://").unwrap_or(data);
-    Path::new(root).join("_crossdock").join("triage-model")
+    crossdock_warehouse::layout::resolve_existing_root(data)
+        .ok()
+        .and_then(|url| crossdock_warehouse::layout::triage_model_dir(&url).ok())
+        .unwrap_or_else(|| {
+            Path::new(root)
+                .join(crossdock_warehouse::layout::CROSSDOCK_DIR)
+                .join("triage-model")
+        })
 }
 
 pub async fn run(data: &str, args: TriageArgs) -> Result<()> {
@@ -61,6 +70,8 @@ pub async fn run(data: &str, args: TriageArgs) -> Result<()> {
             input,
             text_column,
             label_column,
+            inbox,
+            with_corrections,
             out,
             label_map,
             calibration_share,
@@ -79,7 +90,6 @@ pub async fn run(data: &str, args: TriageArgs) -> Result<()> {
                     "--target-precision must be between 0 and 1".into(),
                 ));
             }
-            let set = data::read_labelled(&input, &text_column, &label_column)?;
             let mut opts = TrainOptions {
                 calibration_share,
                 target_precision,
@@ -90,20 +100,45 @@ pub async fn run(data: &str, args: TriageArgs) -> Result<()> {
             if let Some(map) = &label_map {
                 opts.label_map = labels::read_map(map)?;
             }
-            let docs: Vec<Doc<'_>> = set
-                .rows
-                .iter()
-                .map(|r| Doc {
-                    main: &r.text,
-                    quoted: "",
-                })
-                .collect();
-            let labels_of: Vec<&str> = set.rows.iter().map(|r| r.label.as_str()).collect();
-            let source = format!(
-                "{} (text {text_column:?}, label {label_column:?})",
-                input.display()
-            );
-            let model = TriageModel::train(&docs, &labels_of, &opts, &source)?;
+            let mut examples: Vec<Example> = Vec::new();
+            let mut sources: Vec<String> = Vec::new();
+            if let Some(input) = &input {
+                let (Some(text_column), Some(label_column)) = (&text_column, &label_column) else {
+                    return Err(CliError::Usage(
+                        "--input needs --text-column and --label-column".into(),
+                    ));
+                };
+                let set = data::read_labelled(input, text_column, label_column)?;
+                examples.extend(set.rows.into_iter().map(|r| Example {
+                    main: r.text,
+                    quoted: String::new(),
+                    label: r.label,
+                }));
+                sources.push(format!(
+                    "{} (text {text_column:?}, label {label_column:?})",
+                    input.display()
+                ));
+            }
+            if let Some(dir) = &inbox {
+                let read = triage_inbox::read(dir)?;
+                let ex = triage_inbox::examples(&read);
+                sources.push(format!("inbox {} ({} messages)", dir.display(), ex.len()));
+                examples.extend(ex);
+            }
+            if with_corrections {
+                let wh = crossdock_warehouse::Warehouse::open_existing(data)?;
+                let (ex, from_excerpt) = store::correction_examples(&wh).await?;
+                if !json {
+                    eprintln!(
+                        "{} corrected messages from {data} ({from_excerpt} rebuilt from the stored excerpt: their file is gone)",
+                        ex.len()
+                    );
+                }
+                sources.push(format!("{} corrections ({data})", ex.len()));
+                examples.extend(ex);
+            }
+            let source = sources.join(" + ");
+            let model = triage_inbox::train(&examples, &opts, &source)?;
             model.save(&out)?;
             let m = model.meta();
             if json {
@@ -141,9 +176,42 @@ pub async fn run(data: &str, args: TriageArgs) -> Result<()> {
             input,
             text_column,
             label_column,
+            inbox,
             json,
         } => {
             let model = TriageModel::load(&model)?;
+            if let Some(dir) = inbox {
+                let read = triage_inbox::read(&dir)?;
+                let (items, truth): (Vec<MailItem>, Vec<_>) = read.into_iter().unzip();
+                let wh = crossdock_warehouse::Warehouse::open_existing(data).ok();
+                let rows =
+                    store::classify(wh.as_ref(), &model, &items, None, chrono::Utc::now()).await?;
+                let score = triage_inbox::score(&rows, &truth);
+                if json {
+                    let mut v = serde_json::to_value(&score).expect("scores serialize");
+                    v["inbox"] = json!(dir.display().to_string());
+                    v["threshold"] = json!(model.meta().threshold);
+                    v["warehouse"] = json!(wh.is_some());
+                    println!("{v}");
+                } else {
+                    println!("{}", score.summary());
+                    println!(
+                        "threshold {:.3} (chosen when the model was trained)",
+                        model.meta().threshold
+                    );
+                    if wh.is_none() {
+                        println!("no warehouse at --data {data}: references not checked, suppliers not recognised by address");
+                    }
+                }
+                return Ok(());
+            }
+            let (Some(input), Some(text_column), Some(label_column)) =
+                (input, text_column, label_column)
+            else {
+                return Err(CliError::Usage(
+                    "eval needs --input with --text-column and --label-column, or --inbox".into(),
+                ));
+            };
             let set: Labelled = data::read_labelled(&input, &text_column, &label_column)?;
             if set.rows.is_empty() {
                 return Err(CliError::Usage(format!(
@@ -364,4 +432,88 @@ fn eval_table(r: &EvalReport) -> String {
         }
     }
     out
+}
+
+/// Messages in the demo's inbox.
+pub const DEMO_INBOX_MESSAGES: usize = 400;
+/// Messages in the separate inbox the demo trains the default model on.
+pub const DEMO_TRAINING_MESSAGES: usize = 1500;
+/// The training inbox's seed: the simulation's plus this (another inbox
+/// about the same documents, never the scored one).
+pub const TRAINING_SEED_OFFSET: u64 = 1_000_003;
+
+/// The demo's customer-service inbox: writes it (`_crossdock/inbox/`) and a
+/// separate training inbox of another seed (`_crossdock/triage-train/`),
+/// trains the default model on the training one only (its threshold chosen
+/// on the training inbox's calibration share), classifies the demo's inbox
+/// into `derived/triage_message`, and says how it scored against the
+/// inbox's ground truth.
+pub async fn demo_inbox(
+    wh: &crossdock_warehouse::Warehouse,
+    sim: &crossdock_simulator::Simulator,
+    seed: u64,
+) -> Result<String> {
+    use crossdock_simulator::inbox::{write_inbox, InboxConfig};
+    use crossdock_warehouse::layout;
+    let started = std::time::Instant::now();
+    let root = wh.root();
+    let inbox_dir = layout::inbox_dir(root)?;
+    let train_dir = layout::triage_train_dir(root)?;
+    let model_dir = layout::triage_model_dir(root)?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CliError::Io { path, source }
+    };
+    for d in [&inbox_dir, &train_dir] {
+        if d.exists() {
+            std::fs::remove_dir_all(d).map_err(io(d))?;
+        }
+    }
+    let inbox = sim.inbox(&InboxConfig {
+        seed,
+        messages: DEMO_INBOX_MESSAGES,
+    });
+    let train_seed = seed.wrapping_add(TRAINING_SEED_OFFSET);
+    let training = sim.inbox(&InboxConfig {
+        seed: train_seed,
+        messages: DEMO_TRAINING_MESSAGES,
+    });
+    write_inbox(&inbox_dir, &inbox).map_err(io(&inbox_dir))?;
+    write_inbox(&train_dir, &training).map_err(io(&train_dir))?;
+    let examples = triage_inbox::examples(&triage_inbox::read(&train_dir)?);
+    let model = triage_inbox::train(
+        &examples,
+        &TrainOptions::default(),
+        &format!(
+            "the demo's training inbox ({} messages, inbox seed {train_seed})",
+            examples.len()
+        ),
+    )?;
+    model.save(&model_dir)?;
+    let (items, truth): (Vec<MailItem>, Vec<_>) =
+        triage_inbox::read(&inbox_dir)?.into_iter().unzip();
+    let company = sim
+        .final_state()
+        .get("res_company")
+        .and_then(|t| t.keys().next())
+        .and_then(|k| k.first().copied());
+    let rows = store::classify(Some(wh), &model, &items, company, chrono::Utc::now()).await?;
+    store::write(wh, &rows).await?;
+    let score = triage_inbox::score(&rows, &truth);
+    Ok(format!(
+        "\ncustomer service's inbox: {} messages in {} (ground truth in truth.jsonl), classified into derived/triage_message in {:.1} s\n\
+         the default model ({}) was trained on a separate inbox of {} messages (seed {train_seed}, {}), never on this one; review threshold {:.3}\n{}\n\
+         Try: crossdock triage classify {} --data <data>   |   crossdock triage eval --model {} --inbox {} --data <data>",
+        rows.len(),
+        inbox_dir.display(),
+        started.elapsed().as_secs_f64(),
+        model_dir.display(),
+        examples.len(),
+        train_dir.display(),
+        model.meta().threshold,
+        score.summary(),
+        inbox_dir.join("0001.eml").display(),
+        model_dir.display(),
+        inbox_dir.display(),
+    ))
 }

@@ -2,14 +2,17 @@
 //! hand-made e-mails (HTML only, Latin-1 quoted-printable, a forwarded
 //! chain, the reference only in the subject, an invoice number only in an
 //! attachment's name, a cancellation under a long quoted history, an mbox,
-//! a file that is no e-mail), and the held-out figures on bitext-dev
-//! (shared data).
+//! a file that is no e-mail), the held-out figures on bitext-dev
+//! (shared data), and the demo's inbox: deterministic, readable, its
+//! references real documents of the warehouse, classified into
+//! `derived/triage_message` (read back by Python's `deltalake`) with the
+//! goal's figures measured, corrections fed to the next training.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use crate::common::{crossdock, in_ci};
+use crate::common::{crossdock, in_ci, require_tool};
 
 /// A small labelled set in crossdock's own categories.
 fn tiny_csv(dir: &Path) -> PathBuf {
@@ -407,4 +410,274 @@ fn bitext_dev_held_out_split() {
     assert!(f("reference_f1") > 0.8, "{r}");
     assert!(f("ece") < 0.08, "{r}");
     assert_eq!(r["per_label"].as_array().unwrap().len(), 27);
+}
+
+/// The simulation `demo_inbox_*` runs (as `crossdock demo` flags).
+const INBOX_DEMO: [&str; 8] = [
+    "--seed",
+    "7",
+    "--days",
+    "30",
+    "--orders-per-day",
+    "60",
+    "--products",
+    "60",
+];
+
+fn run_ok(args: &[&std::ffi::OsStr]) -> (String, String) {
+    let o = crossdock().args(args).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        o.status.success(),
+        "crossdock {args:?} failed:\n{err}\n{out}"
+    );
+    (out, err)
+}
+
+#[test]
+fn demo_inbox_is_real_deterministic_and_meets_the_goal() {
+    use crossdock_models::triage::{mail, store, warehouse::WarehouseCheck};
+    use crossdock_simulator::inbox::{read_truth, InboxConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["demo".as_ref(), "--no-serve".as_ref()];
+    args.extend(INBOX_DEMO.iter().map(std::ffi::OsStr::new));
+    args.extend(["--data".as_ref(), data.as_os_str()]);
+    let (_, err) = run_ok(&args);
+    assert!(
+        err.contains("customer service's inbox: 400 messages"),
+        "{err}"
+    );
+    let inbox = data.join("_crossdock/inbox");
+    let truth = read_truth(&inbox).unwrap();
+    assert_eq!(truth.len(), 400);
+
+    // deterministic: the simulator, run again in-process, writes the same bytes
+    let mut sim = crossdock_simulator::Simulator::new(crossdock_simulator::SimulatorConfig {
+        seed: 7,
+        days: 30,
+        orders_per_day: 60,
+        products: 60,
+        ..Default::default()
+    })
+    .unwrap();
+    sim.run_to_end();
+    let again = sim.inbox(&InboxConfig {
+        seed: 7,
+        messages: 400,
+    });
+    for m in &again {
+        let on_disk = std::fs::read(inbox.join(&m.truth.file)).unwrap();
+        assert!(on_disk == m.raw, "{} differs", m.truth.file);
+    }
+    assert_eq!(
+        again.iter().map(|m| &m.truth).collect::<Vec<_>>(),
+        truth.iter().collect::<Vec<_>>()
+    );
+
+    // every message parses; the mix is the one a distributor sees
+    let mut mails = Vec::new();
+    for t in &truth {
+        let raw = std::fs::read(inbox.join(&t.file)).unwrap();
+        let m = mail::parse_bytes(&raw).unwrap_or_else(|e| panic!("{}: {e}", t.file));
+        assert!(
+            crossdock_models::triage::Category::parse(&t.category).is_some(),
+            "{}",
+            t.category
+        );
+        assert!(
+            crossdock_models::triage::Queue::parse(&t.queue).is_some(),
+            "{}",
+            t.queue
+        );
+        mails.push(m);
+    }
+    let with = |tr: &str| {
+        truth
+            .iter()
+            .filter(|t| t.traits.iter().any(|x| x == tr))
+            .count()
+    };
+    for tr in [
+        "html_only",
+        "reply",
+        "long_history",
+        "forward",
+        "attachment",
+        "typos",
+        "latin1",
+        "supplier",
+        "newsletter",
+        "auto_reply",
+    ] {
+        assert!(with(tr) > 0, "no message with {tr}");
+    }
+    assert!(truth.iter().any(|t| t.language != "en"));
+
+    // its references are real documents of the warehouse, by WarehouseCheck
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let wh = crossdock_warehouse::Warehouse::open_existing(data.to_str().unwrap()).unwrap();
+    let all: Vec<crossdock_models::triage::Reference> = mails
+        .iter()
+        .flat_map(|m| {
+            crossdock_models::triage::refs::extract(m, &crossdock_models::triage::refs::NoCheck)
+        })
+        .collect();
+    let senders: Vec<String> = mails.iter().filter_map(|m| m.from.clone()).collect();
+    let check = rt
+        .block_on(WarehouseCheck::load(&wh, &all, &senders))
+        .unwrap();
+    let (mut real, mut found) = (0, 0);
+    for (t, m) in truth.iter().zip(&mails) {
+        let refs = crossdock_models::triage::refs::extract(m, &check);
+        for r in &t.references {
+            let got = refs
+                .iter()
+                .find(|x| x.kind.name() == r.kind && x.value == r.value);
+            if let Some(x) = got {
+                assert_eq!(x.found, r.exists, "{}: {r:?}", t.file);
+            }
+            if r.exists {
+                real += 1;
+                found += got.is_some_and(|x| x.found) as usize;
+            }
+        }
+        let from = m.from.clone().unwrap_or_default();
+        match t.sender.as_str() {
+            "supplier" => assert!(check.is_supplier(&from), "{}: {from}", t.file),
+            "customer" => {
+                assert!(
+                    !check.is_supplier(&from),
+                    "{}: {from} is a customer",
+                    t.file
+                );
+                assert_eq!(
+                    check.partner(&from).map(|p| p.partner_id),
+                    t.partner_id,
+                    "{}",
+                    t.file
+                );
+            }
+            _ => assert!(!check.is_supplier(&from), "{}: {from}", t.file),
+        }
+    }
+    assert!(
+        real > 200 && found as f64 >= 0.97 * real as f64,
+        "{found} of {real} real documents found"
+    );
+
+    // classified into derived/triage_message by the demo, one row per message
+    let rows = rt.block_on(store::list(&wh, None)).unwrap();
+    assert_eq!(rows.len(), 400);
+    assert!(rows
+        .iter()
+        .all(|r| r.parse_error.is_none() && r.company_id.is_some()));
+    let one: std::collections::BTreeSet<i64> = [1].into();
+    assert_eq!(
+        rt.block_on(store::list(&wh, Some(&one))).unwrap().len(),
+        400,
+        "the demo has one company"
+    );
+
+    // the goal, measured on the demo's inbox by the model trained on another
+    let model = data.join("_crossdock/triage-model");
+    let (out, _) = run_ok(&[
+        "triage".as_ref(),
+        "eval".as_ref(),
+        "--json".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--inbox".as_ref(),
+        inbox.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+    ]);
+    let v: Json = serde_json::from_str(out.trim()).unwrap();
+    let (share, right) = (
+        v["routed_share"].as_f64().unwrap(),
+        v["routed_precision"].as_f64().unwrap(),
+    );
+    eprintln!(
+        "demo inbox: {:.1} % routed, {:.1} % of those right, reference F1 {:.3}",
+        100.0 * share,
+        100.0 * right,
+        v["references"]["f1"].as_f64().unwrap()
+    );
+    assert!(share >= 0.8 && right >= 0.98, "goal missed: {v}");
+    assert!(v["references"]["f1"].as_f64().unwrap() > 0.95, "{v}");
+    assert_eq!(v["parse_errors"], 0);
+
+    // `classify` with no --model uses the demo's model; the truth file is no mail
+    let (out, _) = run_ok(&[
+        "triage".as_ref(),
+        "classify".as_ref(),
+        "--json".as_ref(),
+        inbox.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+    ]);
+    assert_eq!(out.lines().count(), 400);
+
+    // a correction feeds the next training
+    let first = &rows[0];
+    let correction = store::Correction {
+        corrected_at: chrono::Utc::now(),
+        corrected_by: "service".into(),
+        message_id: first.id.clone(),
+        company_id: first.company_id,
+        before_queue: first.queue.clone(),
+        before_category: first.category.clone(),
+        after_queue: crossdock_models::triage::Queue::Helpdesk,
+        after_category: crossdock_models::triage::Category::DamagedGoods,
+        note: Some("photos attached".into()),
+    };
+    rt.block_on(store::record_corrections(&wh, &[correction]))
+        .unwrap();
+    let retrained = dir.path().join("retrained");
+    let (_, err) = run_ok(&[
+        "triage".as_ref(),
+        "train".as_ref(),
+        "--inbox".as_ref(),
+        data.join("_crossdock/triage-train").as_os_str(),
+        "--with-corrections".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--out".as_ref(),
+        retrained.as_os_str(),
+    ]);
+    assert!(err.contains("1 corrected messages"), "{err}");
+    let meta: Json =
+        serde_json::from_str(&std::fs::read_to_string(retrained.join("model.json")).unwrap())
+            .unwrap();
+    assert!(
+        meta["source"].as_str().unwrap().contains("1 corrections"),
+        "{meta}"
+    );
+
+    // outside readers see the tables as plain Delta tables
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import deltalake"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !require_tool("the Python deltalake package", python) {
+        return;
+    }
+    let script = format!(
+        "import deltalake\n\
+         t = deltalake.DeltaTable('{0}/derived/triage_message').to_pyarrow_table()\n\
+         c = deltalake.DeltaTable('{0}/derived/triage_correction').to_pyarrow_table()\n\
+         print(t.num_rows, c.num_rows, sorted(set(t.column('queue').to_pylist())), c.column('after_category').to_pylist())\n",
+        data.display()
+    );
+    let o = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "400 1 ['accounting', 'helpdesk', 'other', 'purchasing', 'sales'] ['damaged goods']"
+    );
 }

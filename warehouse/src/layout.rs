@@ -12,6 +12,9 @@
 //!   _crossdock/source.json         which source fills the warehouse (kind, cluster, slot, ...)
 //!   _crossdock/access.sqlite3      users, roles, tokens and the audit trail (crossdock-access)
 //!   _crossdock/odoo-stand-in.jsonl requests the demo's stand-in Odoo received (crossdock demo)
+//!   _crossdock/inbox/              the demo's e-mails (.eml) and their ground truth (crossdock demo)
+//!   _crossdock/triage-train/       the separate inbox the demo trains the default triage model on
+//!   _crossdock/triage-model/       the default triage model (`crossdock triage classify` without --model)
 //!   _crossdock/rejects/<pos>-<n>/  rejected change batches, kept with their reason
 //!   _crossdock/positions/          side files of the test-only "position outside the commit" mode
 //! ```
@@ -138,6 +141,24 @@ pub fn access_store_path(root: &Url) -> Result<PathBuf> {
 /// `crossdock demo` received, one JSON object per line.
 pub fn odoo_stand_in_log_path(root: &Url) -> Result<PathBuf> {
     own_path(root, "odoo-stand-in.jsonl")
+}
+
+/// `_crossdock/inbox/`: the demo's e-mails (`0001.eml`, ...) and their
+/// ground truth (`truth.jsonl`), written by `crossdock demo`.
+pub fn inbox_dir(root: &Url) -> Result<PathBuf> {
+    own_path(root, "inbox")
+}
+
+/// `_crossdock/triage-train/`: the labelled inbox (another seed than the
+/// demo's inbox) that `crossdock demo` trains the default triage model on.
+pub fn triage_train_dir(root: &Url) -> Result<PathBuf> {
+    own_path(root, "triage-train")
+}
+
+/// `_crossdock/triage-model/`: the triage model `crossdock triage
+/// classify` uses without `--model` (trained by `crossdock demo`).
+pub fn triage_model_dir(root: &Url) -> Result<PathBuf> {
+    own_path(root, "triage-model")
 }
 
 /// `_crossdock/rejects/`: rejected change batches, one folder each.

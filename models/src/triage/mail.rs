@@ -355,7 +355,8 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Reads every message of a path: an `.eml` file (one message), an mbox
 /// file (a file starting with a `From ` line, any name), or a folder (its
-/// files, sorted by name, recursively; hidden files skipped). Messages that
+/// files, sorted by name, recursively; hidden files and a labelled inbox's
+/// `truth.jsonl` skipped). Messages that
 /// cannot be read are returned with their error; only a path that does not
 /// exist or a folder that cannot be listed is an error.
 pub fn read_path(path: &Path) -> Result<Vec<MailItem>> {
@@ -381,9 +382,10 @@ fn read_dir(dir: &Path, out: &mut Vec<MailItem>) -> Result<()> {
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
+            // hidden files, and a labelled inbox's ground truth, are no mail
             !p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
+                .is_some_and(|n| n.starts_with('.') || n == super::inbox::TRUTH_FILE)
         })
         .collect();
     entries.sort();

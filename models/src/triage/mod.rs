@@ -38,12 +38,14 @@
 pub mod data;
 pub mod eval;
 pub mod features;
+pub mod inbox;
 pub mod labels;
 pub mod linear;
 pub mod mail;
 pub mod model;
 pub mod refs;
 mod split;
+pub mod store;
 pub mod warehouse;
 
 use std::path::PathBuf;

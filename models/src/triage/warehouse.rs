@@ -9,7 +9,7 @@
 //! for the values the messages mention), then used as a
 //! [`ReferenceCheck`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::DataType;
@@ -39,37 +39,46 @@ const PUBLIC_DOMAINS: &[&str] = &[
     "proton.me",
 ];
 
+/// A sender the warehouse knows (`res_partner`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownPartner {
+    /// The commercial partner's `res_partner.id` (the company the person
+    /// works for, or the person).
+    pub partner_id: i64,
+    /// `res_partner.company_id`: the company the partner belongs to, when it
+    /// is not shared between companies.
+    pub company_id: Option<i64>,
+    /// `supplier_rank > 0`.
+    pub supplier: bool,
+}
+
 /// What the warehouse knows of a batch of messages' references and senders.
 #[derive(Debug, Clone, Default)]
 pub struct WarehouseCheck {
     found: HashSet<(RefKind, String)>,
+    /// The company of each document found (`company_id` of its row).
+    doc_company: HashMap<(RefKind, String), i64>,
     supplier_emails: HashSet<String>,
     supplier_domains: HashSet<String>,
+    partners: HashMap<String, KnownPartner>,
+    /// Domains that belong to exactly one commercial partner.
+    domain_partners: HashMap<String, KnownPartner>,
 }
 
 fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
 }
 
-fn strings(batches: &[RecordBatch]) -> HashSet<String> {
-    let mut out = HashSet::new();
-    for b in batches {
-        if b.num_columns() == 0 {
-            continue;
-        }
-        let col = b.column(0);
-        let col = match arrow::compute::cast(col, &DataType::Utf8) {
-            Ok(c) => c,
-            Err(_) => continue,
-        };
-        let s = col.as_string::<i32>();
-        for i in 0..s.len() {
-            if !s.is_null(i) {
-                out.insert(s.value(i).to_string());
-            }
-        }
-    }
-    out
+fn string_at(b: &RecordBatch, c: usize) -> Option<arrow::array::ArrayRef> {
+    (c < b.num_columns())
+        .then(|| arrow::compute::cast(b.column(c), &DataType::Utf8).ok())
+        .flatten()
+}
+
+fn int_at(b: &RecordBatch, c: usize) -> Option<arrow::array::ArrayRef> {
+    (c < b.num_columns())
+        .then(|| arrow::compute::cast(b.column(c), &DataType::Int64).ok())
+        .flatten()
 }
 
 impl WarehouseCheck {
@@ -106,13 +115,35 @@ impl WarehouseCheck {
             for chunk in values.chunks(500) {
                 let list: Vec<String> = chunk.iter().map(|v| quote(v)).collect();
                 let sql = format!(
-                    "SELECT {column} FROM {table} WHERE {column} IN ({})",
+                    "SELECT {column}, company_id FROM {table} WHERE {column} IN ({})",
                     list.join(", ")
                 );
-                let hits = strings(&wh.sql(&sql).await?);
+                let batches = wh.sql(&sql).await?;
+                let mut hits: HashMap<String, Option<i64>> = HashMap::new();
+                for b in &batches {
+                    let (Some(v), Some(c)) = (string_at(b, 0), int_at(b, 1)) else {
+                        continue;
+                    };
+                    let (v, c) = (
+                        v.as_string::<i32>(),
+                        c.as_primitive::<arrow::datatypes::Int64Type>(),
+                    );
+                    for i in 0..v.len() {
+                        if !v.is_null(i) {
+                            let company = (!c.is_null(i)).then(|| c.value(i));
+                            hits.insert(v.value(i).to_string(), company);
+                        }
+                    }
+                }
                 for r in refs {
-                    if kinds.contains(&r.kind) && hits.contains(&r.value) {
+                    if !kinds.contains(&r.kind) {
+                        continue;
+                    }
+                    if let Some(company) = hits.get(&r.value) {
                         check.found.insert((r.kind, r.value.clone()));
+                        if let Some(c) = company {
+                            check.doc_company.insert((r.kind, r.value.clone()), *c);
+                        }
                     }
                 }
             }
@@ -139,22 +170,89 @@ impl WarehouseCheck {
                     .map(|d| format!("lower(email) LIKE {}", quote(&format!("%@{d}")))),
             );
             let sql = format!(
-                "SELECT lower(email) FROM res_partner WHERE supplier_rank > 0 AND email IS NOT NULL AND ({})",
+                "SELECT lower(email), coalesce(commercial_partner_id, id), company_id, \
+                 coalesce(supplier_rank, 0), coalesce(customer_rank, 0) \
+                 FROM res_partner WHERE email IS NOT NULL AND coalesce(active, true) AND ({}) ORDER BY id",
                 conds.join(" OR ")
             );
-            for e in strings(&wh.sql(&sql).await?) {
-                if let Some((_, d)) = e.rsplit_once('@') {
-                    if !PUBLIC_DOMAINS.contains(&d) {
-                        check.supplier_domains.insert(d.to_string());
+            // per domain: the commercial partners there, and whether a
+            // customer shares it (then it is nobody's own domain)
+            let mut by_domain: HashMap<String, (HashSet<i64>, bool, bool)> = HashMap::new();
+            let mut first_of_domain: HashMap<String, KnownPartner> = HashMap::new();
+            for b in &wh.sql(&sql).await? {
+                let (Some(e), Some(p), Some(c), Some(sr), Some(cr)) = (
+                    string_at(b, 0),
+                    int_at(b, 1),
+                    int_at(b, 2),
+                    int_at(b, 3),
+                    int_at(b, 4),
+                ) else {
+                    continue;
+                };
+                let e = e.as_string::<i32>();
+                let ints = |a: &arrow::array::ArrayRef| {
+                    a.as_primitive::<arrow::datatypes::Int64Type>().clone()
+                };
+                let (p, c, sr, cr) = (ints(&p), ints(&c), ints(&sr), ints(&cr));
+                for i in 0..e.len() {
+                    if e.is_null(i) || p.is_null(i) {
+                        continue;
+                    }
+                    let email = e.value(i).trim().to_string();
+                    let known = KnownPartner {
+                        partner_id: p.value(i),
+                        company_id: (!c.is_null(i)).then(|| c.value(i)),
+                        supplier: !sr.is_null(i) && sr.value(i) > 0,
+                    };
+                    let customer = !cr.is_null(i) && cr.value(i) > 0;
+                    if known.supplier {
+                        check.supplier_emails.insert(email.clone());
+                    }
+                    if let Some((_, d)) = email.rsplit_once('@') {
+                        if !PUBLIC_DOMAINS.contains(&d) {
+                            let entry = by_domain.entry(d.to_string()).or_default();
+                            entry.0.insert(known.partner_id);
+                            entry.1 |= known.supplier;
+                            entry.2 |= customer;
+                            first_of_domain.entry(d.to_string()).or_insert(known);
+                        }
+                    }
+                    check.partners.entry(email).or_insert(known);
+                }
+            }
+            for (d, (ids, supplier, customer)) in by_domain {
+                // a supplier's own domain: no customer writes from it
+                if supplier && !customer {
+                    check.supplier_domains.insert(d.clone());
+                }
+                if ids.len() == 1 {
+                    if let Some(k) = first_of_domain.get(&d) {
+                        check.domain_partners.insert(d, *k);
                     }
                 }
-                check.supplier_emails.insert(e);
             }
         }
         Ok(check)
     }
 
-    /// True when `address` is a supplier's, or of a supplier's own domain.
+    /// The partner who wrote from `address`: by the address, else by a
+    /// domain that only one commercial partner uses (webmail never).
+    pub fn partner(&self, address: &str) -> Option<KnownPartner> {
+        let a = address.trim().to_ascii_lowercase();
+        self.partners.get(&a).copied().or_else(|| {
+            a.rsplit_once('@')
+                .and_then(|(_, d)| self.domain_partners.get(d).copied())
+        })
+    }
+
+    /// The company of the first found document among `refs` that has one.
+    pub fn company_of(&self, refs: &[Reference]) -> Option<i64> {
+        refs.iter()
+            .find_map(|r| self.doc_company.get(&(r.kind, r.value.clone())).copied())
+    }
+
+    /// True when `address` is a supplier's, or of a supplier's own domain
+    /// (one that no customer writes from).
     pub fn is_supplier(&self, address: &str) -> bool {
         let a = address.to_ascii_lowercase();
         self.supplier_emails.contains(&a)
