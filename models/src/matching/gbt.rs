@@ -109,16 +109,17 @@ fn cut_points(values: &mut [f64], bins: usize) -> Vec<f64> {
     if uniq.len() <= bins {
         return uniq.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
     }
+    // cut halfway between a quantile value and the next distinct value, so
+    // no training value sits on a split point (a split point read back from
+    // JSON a unit in the last place off would flip it)
     let mut cuts: Vec<f64> = (1..bins)
-        .map(|k| {
-            let i = k * values.len() / bins;
-            values[i.min(values.len() - 1)]
+        .filter_map(|k| {
+            let v = values[(k * values.len() / bins).min(values.len() - 1)];
+            let next = uniq.partition_point(|u| *u <= v);
+            uniq.get(next).map(|n| (v + n) / 2.0)
         })
         .collect();
     cuts.dedup();
-    // a cut at the maximum would leave an empty right side
-    let max = *uniq.last().unwrap_or(&0.0);
-    cuts.retain(|c| *c < max);
     cuts
 }
 
@@ -353,5 +354,6 @@ mod tests {
         let mut many: Vec<f64> = (0..1000).map(f64::from).collect();
         let c = cut_points(&mut many, 10);
         assert_eq!(c.len(), 9);
+        assert!(c.iter().all(|v| v.fract() == 0.5), "{c:?}");
     }
 }
