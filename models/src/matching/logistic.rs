@@ -59,6 +59,8 @@ fn solve_spd(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
 
 impl Logistic {
     /// Fits the model; `l2` is the penalty on the (standardised) weights.
+    // matrix code: indices read better than iterator chains here
+    #[allow(clippy::needless_range_loop)]
     pub fn train(x: &[Vec<f64>], y: &[bool], l2: f64) -> Logistic {
         let n = x.len();
         let d = x.first().map_or(0, Vec::len);
