@@ -12,6 +12,7 @@
 //! | `forecast` | backtest the demand forecasting methods         | `commands/forecast.rs` |
 //! | `reorder`  | reorder-rule suggestions and the what-if         | `commands/reorder.rs`  |
 //! | `triage`   | e-mail triage: train, eval, classify             | `commands/triage.rs`   |
+//! | `match`    | catalog matching: train and eval the pair scorer | `commands/match_.rs`   |
 
 // The doc comments of the argument structs are clap's --help text, written
 // for people at a terminal (`<data>`, `<id>`), not rustdoc HTML.
@@ -87,6 +88,102 @@ enum Command {
     /// a labelled CSV, `triage eval` scores it, `triage classify` routes
     /// .eml / mbox files into queues and categories with their references.
     Triage(TriageArgs),
+    /// Supplier catalog matching: `match train` fits the pair scorer on
+    /// labelled pairs (the ER-Magellan format) and chooses its thresholds,
+    /// `match eval` measures precision, recall and F1.
+    Match(MatchArgs),
+}
+
+#[derive(Args, Debug)]
+struct MatchArgs {
+    #[command(subcommand)]
+    command: MatchCommand,
+}
+
+/// Learners `match train` can use.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum MatchScorer {
+    /// Gradient-boosted trees and logistic regression; the better one kept.
+    Auto,
+    /// Gradient-boosted trees.
+    Gbt,
+    /// Logistic regression.
+    Logistic,
+}
+
+/// Where `match train` chooses its thresholds.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum MatchThresholds {
+    /// On the --valid pairs.
+    Valid,
+    /// By cross-validation on the training pairs (--valid is then only measured).
+    Cv,
+}
+
+#[derive(Subcommand, Debug)]
+enum MatchCommand {
+    /// Train the pair scorer on labelled pairs: one pair per line, left
+    /// record, right record, 0/1 label, tab-separated; records as
+    /// `COL <attribute> VAL <value>` groups. Features (token, TF-IDF,
+    /// character, numbers and units, model numbers, brand, price), a learned
+    /// scorer calibrated out of fold, and thresholds (sure / review / no
+    /// match) chosen on --valid or by cross-validation.
+    #[command(
+        after_help = "Examples:\n  crossdock match train --pairs Abt-Buy/train.txt --valid Abt-Buy/valid.txt --out ./abt-model\n  crossdock match train --pairs train.txt --valid valid.txt --thresholds cv --out ./m --json"
+    )]
+    Train {
+        /// The labelled training pairs.
+        #[arg(long)]
+        pairs: PathBuf,
+        /// Labelled validation pairs: chooses the thresholds (and the learner)
+        /// unless --thresholds cv; measured either way.
+        #[arg(long)]
+        valid: Option<PathBuf>,
+        /// The model folder to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The learner.
+        #[arg(long, value_enum, default_value_t = MatchScorer::Auto)]
+        scorer: MatchScorer,
+        /// Where the thresholds are chosen (default: valid when --valid is given, else cv).
+        #[arg(long, value_enum)]
+        thresholds: Option<MatchThresholds>,
+        /// The precision the sure band must reach.
+        #[arg(long, default_value_t = 0.97)]
+        sure_precision: f64,
+        /// The share of matches kept above the "no match" threshold.
+        #[arg(long, default_value_t = 0.98)]
+        keep_recall: f64,
+        /// Trees of the gradient boosting.
+        #[arg(long, default_value_t = 300)]
+        rounds: usize,
+        /// Depth of each tree.
+        #[arg(long, default_value_t = 4)]
+        depth: usize,
+        /// Seed of the folds and the tree sampling.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure a model on labelled pairs: precision, recall and F1 at the
+    /// model's decision threshold, the best F1 over all thresholds, and how
+    /// many pairs fall in the sure / review / no-match bands.
+    #[command(
+        after_help = "Example:\n  crossdock match eval --model ./abt-model --pairs Abt-Buy/valid.txt --json"
+    )]
+    Eval {
+        /// The model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// The labelled pairs.
+        #[arg(long)]
+        pairs: PathBuf,
+        /// Print one JSON object (precision, recall, f1, best_f1, ...).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -629,6 +726,7 @@ fn main() -> ExitCode {
             Command::Forecast(args) => commands::forecast::run(args),
             Command::Reorder(args) => commands::reorder::run(&cli.data, args).await,
             Command::Triage(args) => commands::triage::run(&cli.data, args).await,
+            Command::Match(args) => commands::match_::run(args),
         }
     });
     match result {
@@ -675,6 +773,9 @@ pub enum CliError {
     /// From e-mail triage.
     #[error(transparent)]
     Triage(#[from] crossdock_models::triage::TriageError),
+    /// From catalog matching.
+    #[error(transparent)]
+    Match(#[from] crossdock_models::matching::MatchError),
     /// From the server.
     #[error("server: {0}")]
     Api(String),

@@ -17,10 +17,11 @@
 //!   the accepted rules as Odoo orderpoints (import file, API).
 //! - [`triage`] — reading customer e-mail, references, and the linear
 //!   classifier into queues and categories (`crossdock triage`).
+//! - [`matching`] — supplier catalog matching: the pair format, normalised
+//!   text, pair features, the learned and calibrated pair scorer with its
+//!   thresholds and evidence (`crossdock match train|eval`).
 //! - [`error`] — [`error::ModelsError`], what a run that reads and writes
 //!   the warehouse can meet.
-//!
-//! Catalog matching is still to come.
 //!
 //! ```text
 //!  warehouse (Delta) ──► models ──► results and decisions (Delta) ──► api
@@ -41,6 +42,7 @@ mod cols;
 pub mod decision;
 pub mod error;
 pub mod forecast;
+pub mod matching;
 pub mod planning;
 pub mod reorder;
 pub mod suggestion;

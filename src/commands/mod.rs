@@ -4,6 +4,7 @@ pub mod demo;
 pub mod forecast;
 pub mod ingest;
 pub mod kpi;
+pub mod match_;
 pub mod reorder;
 pub mod serve;
 pub mod simulate;

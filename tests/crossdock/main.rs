@@ -25,6 +25,8 @@
 //!   attachment's name, a cancellation under a long history) and the
 //!   held-out figures on bitext-dev (shared data).
 //! - `search`: the product index over the demo's product master.
+//! - `matching`: `crossdock match train|eval` on hand-made pairs, its
+//!   error messages, and the Abt-Buy validation figures (shared data).
 //! - `faults`: the CDC path under faults (bad credentials, missing database
 //!   or right, network cut, disk full, slot dropped, unreadable checkpoints).
 
@@ -35,6 +37,7 @@ mod crash_resume;
 mod dashboard;
 mod faults;
 mod forecast;
+mod matching;
 mod outside_reader;
 mod planning;
 mod postgres;
