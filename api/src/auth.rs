@@ -103,6 +103,7 @@ pub struct Route {
 
 const ADMIN: &[Role] = &[Role::Admin];
 const PLANNING_READ: &[Role] = crate::routes::planning::READERS;
+const INBOX: &[Role] = crate::routes::inbox::WORKERS;
 const PLANNING_DECIDE: &[Role] = crate::routes::planning::DECIDERS;
 
 /// Every route of the server with its access rule: the one table
@@ -184,6 +185,34 @@ pub const ROUTES: &[Route] = &[
         path: "/api/kpis/definitions",
         access: Access::SignedIn,
         what: "definitions of the KPIs the role may see",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/inbox",
+        access: Access::Roles(INBOX),
+        what: "customer service's inbox: queue, category, confidence, references and linked records; correct, mark done, one or many",
+        nav: Some("Inbox"),
+    },
+    Route {
+        method: "POST",
+        path: "/inbox/actions",
+        access: Access::Roles(INBOX),
+        what: "correct, mark done or reopen messages from the page (CSRF, audited)",
+        nav: None,
+    },
+    Route {
+        method: "GET",
+        path: "/api/inbox/messages",
+        access: Access::Roles(INBOX),
+        what: "the classified inbox as JSON (rows by company)",
+        nav: None,
+    },
+    Route {
+        method: "POST",
+        path: "/api/inbox/actions",
+        access: Access::Roles(INBOX),
+        what: "correct, mark done or reopen messages (all or none; audited)",
         nav: None,
     },
     Route {
@@ -981,13 +1010,16 @@ mod tests {
         let labels = |roles: &[Role]| -> Vec<&str> {
             nav_links(roles).into_iter().map(|(_, l)| l).collect()
         };
-        assert_eq!(labels(&[Role::Service]), ["Dashboard"]);
-        assert_eq!(labels(&[Role::Admin]), ["Dashboard", "Planning", "Admin"]);
+        assert_eq!(labels(&[Role::Service]), ["Dashboard", "Inbox"]);
+        assert_eq!(
+            labels(&[Role::Admin]),
+            ["Dashboard", "Inbox", "Planning", "Admin"]
+        );
         assert_eq!(labels(&[Role::Planner]), ["Dashboard", "Planning"]);
         assert_eq!(labels(&[Role::Procurement]), ["Dashboard"]);
         assert_eq!(
             labels(&[Role::Planner, Role::Admin]),
-            ["Dashboard", "Planning", "Admin"]
+            ["Dashboard", "Inbox", "Planning", "Admin"]
         );
         // every link is a GET route of the table
         for (path, _) in nav_links(&Role::ALL) {

@@ -45,6 +45,7 @@
 //! | `GET /api/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD&by=channel,month` | the [`KpiReport`](crossdock_warehouse::kpi::KpiReport) as JSON; `by` defaults to `channel` |
 //! | `GET /api/kpis/definitions` | every KPI's title, definition, formula, Odoo columns and reference |
 //! | `GET /?from=YYYY-MM-DD&to=YYYY-MM-DD` | the dashboard: one tile per sales channel, and a form to restrict the period |
+//! | `GET /inbox`, `POST /inbox/actions`, `GET /api/inbox/messages`, `POST /api/inbox/actions` | customer service's inbox: classified messages, linked Odoo records, correct / done / reopen (service, admins; `routes/inbox.rs`) |
 //! | `GET /planning`, `GET /planning/items/{key}`, `POST /planning/decisions` | the planners' reorder suggestions, one item's chart and evidence, decisions (planners, executives read; planners decide) |
 //! | `GET /api/planning/suggestions[/{key}]`, `GET`/`POST /api/planning/decisions`, `GET /api/planning/orderpoints.csv` | the same as JSON, and Odoo's import file of the accepted rules (`routes/planning.rs`) |
 //! | anything else | 404: JSON under `/api/`, an HTML page elsewhere; 405 for a method other than GET/HEAD |
@@ -182,6 +183,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(routes::login::logout))
         .route("/static/{*path}", get(assets::serve))
+        .route("/inbox", get(routes::inbox::page))
+        .route("/inbox/actions", post(routes::inbox::act_form))
+        .route("/api/inbox/messages", get(routes::inbox::list_json))
+        .route("/api/inbox/actions", post(routes::inbox::act_json))
         .route("/planning", get(routes::planning::page))
         .route("/planning/items/{key}", get(routes::planning::item_page))
         .route("/planning/decisions", post(routes::planning::decide_form))

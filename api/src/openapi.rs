@@ -307,8 +307,10 @@ impl Modify for Security {
         routes::planning::decisions_json,
         routes::planning::decide_json,
         routes::planning::orderpoints_csv,
+        routes::inbox::list_json,
+        routes::inbox::act_json,
     ),
-    components(schemas(ErrorBody, Health, Freshness, KpiRow, KpiReport, KpiDefinition, Role, Me, User, NewUser, SetRoles, PasswordReset, AuditEntry, Suggestion, SuggestionList, DecisionRequest, DecisionsBody, Decision, DecisionList)),
+    components(schemas(ErrorBody, Health, Freshness, KpiRow, KpiReport, KpiDefinition, Role, Me, User, NewUser, SetRoles, PasswordReset, AuditEntry, Suggestion, SuggestionList, DecisionRequest, DecisionsBody, Decision, DecisionList, Message, MessageList, InboxAction, ActionCount)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;
@@ -388,6 +390,51 @@ pub struct DecisionList {
     pub count: i64,
     /// Newest first.
     pub decisions: Vec<Decision>,
+}
+
+/// A classified message (`derived/triage_message`) with `route_now` and
+/// `category_now` (the latest correction's, else the classifier's),
+/// `corrected_by`, `done`, and `linked` (the state of each Odoo document
+/// it refers to, by name).
+#[derive(ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+pub struct Message(serde_json::Value);
+
+/// `GET /api/inbox/messages`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MessageList {
+    /// How many.
+    pub count: i64,
+    /// Newest first.
+    pub messages: Vec<Message>,
+}
+
+/// `POST /api/inbox/actions`: all messages are changed, or none.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct InboxAction {
+    /// `correct` (with `queue` and / or `category`), `done` or `reopen`.
+    #[schema(pattern = "^(correct|done|reopen)$")]
+    pub action: String,
+    /// Message ids (`Message-ID`s), at most 1000, each once.
+    pub ids: Vec<String>,
+    /// For `correct`: sales, helpdesk, purchasing, accounting or other.
+    pub queue: Option<String>,
+    /// For `correct`: one of the eleven categories.
+    pub category: Option<String>,
+    /// Why (at most 500 characters).
+    pub note: Option<String>,
+}
+
+/// How many messages an action changed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ActionCount {
+    /// The number.
+    pub count: i64,
 }
 
 /// `GET /api/openapi.json`.

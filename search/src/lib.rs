@@ -378,7 +378,7 @@ pub async fn products_from_warehouse(
                 product_id: ids.value(r),
                 ..Default::default()
             });
-            let mut push = |v: &mut Vec<String>, a: &arrow::array::StringArray| {
+            let push = |v: &mut Vec<String>, a: &arrow::array::StringArray| {
                 if a.is_valid(r) && !a.value(r).trim().is_empty() {
                     let s = a.value(r).to_string();
                     if !v.contains(&s) {

@@ -5,6 +5,7 @@ pub(crate) mod dashboard;
 pub(crate) mod fallback;
 pub(crate) mod freshness;
 pub(crate) mod health;
+pub(crate) mod inbox;
 pub(crate) mod kpis;
 pub(crate) mod login;
 pub(crate) mod planning;

@@ -100,6 +100,18 @@ async fn call(route: &crossdock_api::auth::Route, caller: Caller) -> Answer {
                 .send()
                 .await
         }
+        ("POST", "/inbox/actions") => {
+            Call::new(method, route.path, auth)
+                .form(&format!("action=done&id={}", crate::fixture::MESSAGE_IDS[2]))
+                .send()
+                .await
+        }
+        ("POST", "/api/inbox/actions") => {
+            Call::new(method, route.path, auth)
+                .json(json!({"action": "reopen", "ids": [crate::fixture::MESSAGE_IDS[2]]}))
+                .send()
+                .await
+        }
         ("GET", p) if p.contains("{key}") => {
             let uri = p.replace("{key}", &crate::fixture::suggestion_key(f));
             Call::new(method, &uri, auth).send().await
@@ -122,7 +134,8 @@ fn success(route: &crossdock_api::auth::Route) -> StatusCode {
         | ("POST", "/admin/users/{name}/enable")
         | ("POST", "/admin/users/{name}/unlock")
         | ("POST", "/admin/users/{name}/roles")
-        | ("POST", "/planning/decisions") => StatusCode::SEE_OTHER,
+        | ("POST", "/planning/decisions")
+        | ("POST", "/inbox/actions") => StatusCode::SEE_OTHER,
         ("POST", "/api/users") | ("POST", "/admin/users") | ("POST", "/api/planning/decisions") => {
             StatusCode::CREATED
         }

@@ -170,6 +170,8 @@ async fn build(config: SimulatorConfig, users: Vec<(String, Vec<Role>, Vec<i64>)
     crossdock_models::planning::run(&warehouse)
         .await
         .expect("reorder suggestions");
+    // A classified inbox of three messages, as `crossdock demo` writes one.
+    inbox(&warehouse).await;
     let state = AppState::open(warehouse.clone()).expect("access store");
     let mut tokens = BTreeMap::new();
     for (name, roles, companies) in users {
@@ -202,6 +204,81 @@ async fn build(config: SimulatorConfig, users: Vec<(String, Vec<Role>, Vec<i64>)
         tokens,
         _dir: dir,
     }
+}
+
+/// The ids of the fixture's classified messages.
+pub const MESSAGE_IDS: [&str; 3] = ["<m1@fixture>", "<m2@fixture>", "<m3@fixture>"];
+
+/// Writes `derived/triage_message`: a "where is my order" about the
+/// fixture's first confirmed order, a damaged-goods message, and one for
+/// review; all of company 1.
+async fn inbox(warehouse: &Warehouse) {
+    use crossdock_models::triage::store::{self, MessageRow};
+    use crossdock_models::triage::{RefKind, RefLocation, Reference};
+    let batches = warehouse
+        .sql("SELECT name FROM sale_order WHERE state = 'sale' ORDER BY id LIMIT 1")
+        .await
+        .expect("an order");
+    let order = arrow::array::AsArray::as_string_view_opt(batches[0].column(0).as_ref())
+        .map(|a| a.value(0).to_string())
+        .or_else(|| {
+            arrow::array::AsArray::as_string_opt::<i32>(batches[0].column(0).as_ref())
+                .map(|a| a.value(0).to_string())
+        })
+        .expect("an order name");
+    let row =
+        |n: usize, subject: &str, queue: &str, category: &str, confidence: f64, review: bool| {
+            MessageRow {
+                id: MESSAGE_IDS[n].into(),
+                file: format!("inbox/{n}.eml"),
+                received: Some(chrono::Utc::now() - chrono::Duration::hours(n as i64)),
+                from: Some(format!("buyer{n}@example.com")),
+                subject: subject.into(),
+                new_text: format!("message {n}: {subject}"),
+                queue: queue.into(),
+                category: category.into(),
+                confidence,
+                route: if review {
+                    "review".into()
+                } else {
+                    queue.into()
+                },
+                review,
+                rule: None,
+                references: if n == 0 {
+                    vec![Reference {
+                        kind: RefKind::SaleOrder,
+                        value: order.clone(),
+                        location: RefLocation::Subject,
+                        found: true,
+                    }]
+                } else {
+                    Vec::new()
+                },
+                attachments: String::new(),
+                partner_id: None,
+                company_id: Some(1),
+                parse_error: None,
+                classified_at: chrono::Utc::now(),
+            }
+        };
+    store::write(
+        warehouse,
+        &[
+            row(
+                0,
+                &format!("Where is {order}?"),
+                "helpdesk",
+                "order status",
+                0.97,
+                false,
+            ),
+            row(1, "Broken pallet", "helpdesk", "damaged goods", 0.91, false),
+            row(2, "Hello", "other", "other", 0.31, true),
+        ],
+    )
+    .await
+    .expect("the inbox table");
 }
 
 fn remove_stale(parent: &Path) {

@@ -10,6 +10,7 @@ mod dashboard;
 mod errors;
 mod fixture;
 mod health;
+mod inbox;
 mod kpis;
 mod login;
 mod pages;

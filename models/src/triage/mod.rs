@@ -47,6 +47,7 @@ pub mod refs;
 mod split;
 pub mod store;
 pub mod warehouse;
+pub mod worklist;
 
 use std::path::PathBuf;
 
