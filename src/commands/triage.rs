@@ -500,10 +500,15 @@ pub async fn demo_inbox(
     let rows = store::classify(Some(wh), &model, &items, company, chrono::Utc::now()).await?;
     store::write(wh, &rows).await?;
     let score = triage_inbox::score(&rows, &truth);
+    let data_arg = wh
+        .root()
+        .to_file_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| wh.root().to_string());
     Ok(format!(
         "\ncustomer service's inbox: {} messages in {} (ground truth in truth.jsonl), classified into derived/triage_message in {:.1} s\n\
          the default model ({}) was trained on a separate inbox of {} messages (seed {train_seed}, {}), never on this one; review threshold {:.3}\n{}\n\
-         Try: crossdock triage classify {} --data <data>   |   crossdock triage eval --model {} --inbox {} --data <data>",
+         Try: crossdock triage classify {} --data {}   |   crossdock triage eval --model {} --inbox {} --data {}   |   the Inbox page, as service",
         rows.len(),
         inbox_dir.display(),
         started.elapsed().as_secs_f64(),
@@ -513,7 +518,9 @@ pub async fn demo_inbox(
         model.meta().threshold,
         score.summary(),
         inbox_dir.join("0001.eml").display(),
+        data_arg,
         model_dir.display(),
         inbox_dir.display(),
+        data_arg,
     ))
 }
