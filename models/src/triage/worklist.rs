@@ -2,8 +2,9 @@
 //! it: marking messages done (or open again) — `derived/triage_status`,
 //! append-only, the latest row per message in force — and the state of the
 //! Odoo documents a message refers to, read from the warehouse for the
-//! inbox page ([`linked_records`]: the order's state and delivery, the
-//! delivery's state and date, the invoice's payment and amount due).
+//! inbox page ([`linked_records`]: an order's state and delivery (or
+//! receipt), a transfer's state and date, an invoice's payment and amount
+//! due).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -141,7 +142,7 @@ fn quoted(names: &[&String]) -> String {
 }
 
 /// The state, in a few words, of each Odoo document named in `names`
-/// (sale orders, transfers, invoices and bills; by `name`) within the
+/// (sale and purchase orders, transfers, invoices and bills; by `name`) within the
 /// companies: `confirmed · delivery partial · to invoice`, `ready ·
 /// scheduled 2026-03-02`, `posted · not paid · 1234.50 due`. Names the
 /// warehouse does not hold are absent.
@@ -170,6 +171,13 @@ pub async fn linked_records(
             format!(
                 "SELECT name, state, delivery_status AS a, invoice_status AS b, NULL AS c \
                  FROM sale_order WHERE name IN ({list}) AND {scope}"
+            ),
+        ),
+        (
+            "purchase_order",
+            format!(
+                "SELECT name, state, receipt_status AS a, invoice_status AS b, NULL AS c \
+                 FROM purchase_order WHERE name IN ({list}) AND {scope}"
             ),
         ),
         (
@@ -206,6 +214,22 @@ pub async fn linked_records(
                         let mut t = state.to_string();
                         if !a.is_empty() {
                             t.push_str(&format!(" · delivery {a}"));
+                        }
+                        if !bb.is_empty() && bb != "no" {
+                            t.push_str(&format!(" · {bb}"));
+                        }
+                        t
+                    }
+                    "purchase_order" => {
+                        let state = match state.as_str() {
+                            "purchase" | "done" => "confirmed",
+                            "draft" | "sent" | "to approve" => "request for quotation",
+                            "cancel" => "cancelled",
+                            s => s,
+                        };
+                        let mut t = state.to_string();
+                        if !a.is_empty() {
+                            t.push_str(&format!(" · receipt {a}"));
                         }
                         if !bb.is_empty() && bb != "no" {
                             t.push_str(&format!(" · {bb}"));
