@@ -279,3 +279,18 @@ pub fn assert_row_equals_truth(
         assert!(same, "{ctx}: {}: got {got}, ground truth {want}", f.name);
     }
 }
+
+/// Runs a Python script (the outside readers' checks: deltalake, polars)
+/// and returns what it did. The interpreter ends with `os._exit` after a
+/// flush: under load, the deltalake package's native threads have aborted
+/// the interpreter's teardown ("terminate called without an active
+/// exception") after a script had run (seen twice on 2026-12-01). A script
+/// that fails still fails: its exception ends it before the exit.
+pub fn python_output(script: &str) -> std::process::Output {
+    let wrapped =
+        format!("{script}\nimport os as _os, sys as _sys\n_sys.stdout.flush()\n_os._exit(0)\n");
+    std::process::Command::new("python3")
+        .args(["-c", &wrapped])
+        .output()
+        .expect("run python3")
+}

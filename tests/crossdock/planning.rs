@@ -384,15 +384,10 @@ fn a_planner_reads_decides_and_the_rules_reach_the_stand_in_odoo() {
     assert!(audit.contains("tight shelf"), "{audit}");
 
     // Outside readers (notebooks) see the decisions as a plain Delta table.
-    // (os._exit after the flush: seen once under load, the interpreter's
-    // teardown aborted in a native thread — "terminate called without an
-    // active exception" — after the table had been read and printed.)
     let script = format!(
-        "import deltalake, os, sys\n\
+        "import deltalake\n\
          t = deltalake.DeltaTable('{}/derived/reorder_decision').to_pyarrow_table()\n\
-         print(sorted(t.column('action').to_pylist()), t.schema.field('min_qty').type)\n\
-         sys.stdout.flush()\n\
-         os._exit(0)\n",
+         print(sorted(t.column('action').to_pylist()), t.schema.field('min_qty').type)\n",
         data.display()
     );
     let python = Command::new("python3")
@@ -401,10 +396,7 @@ fn a_planner_reads_decides_and_the_rules_reach_the_stand_in_odoo() {
         .map(|s| s.success())
         .unwrap_or(false);
     if require_tool("the Python deltalake package", python) {
-        let out = Command::new("python3")
-            .args(["-c", &script])
-            .output()
-            .unwrap();
+        let out = crate::common::python_output(&script);
         assert!(
             out.status.success(),
             "{}",

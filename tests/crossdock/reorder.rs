@@ -124,10 +124,7 @@ fn suggestions_explain_themselves_and_beat_the_rules_in_force_on_the_simulator()
          kinds = set(f.column('kind').to_pylist())\n\
          print(t.num_rows, sorted(kinds), t.schema.field('suggested_min_qty').type)\n"
     );
-    let out = std::process::Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
+    let out = crate::common::python_output(&script);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -671,10 +671,7 @@ fn demo_inbox_is_real_deterministic_and_meets_the_goal() {
          print(t.num_rows, c.num_rows, sorted(set(t.column('queue').to_pylist())), c.column('after_category').to_pylist())\n",
         data.display()
     );
-    let o = std::process::Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
+    let o = crate::common::python_output(&script);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout).trim(),
