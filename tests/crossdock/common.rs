@@ -294,3 +294,12 @@ pub fn python_output(script: &str) -> std::process::Output {
         .output()
         .expect("run python3")
 }
+
+/// Can python3 import these modules (`"deltalake"`, `"polars, deltalake"`)?
+pub fn python_has(modules: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}

@@ -390,11 +390,7 @@ fn a_planner_reads_decides_and_the_rules_reach_the_stand_in_odoo() {
          print(sorted(t.column('action').to_pylist()), t.schema.field('min_qty').type)\n",
         data.display()
     );
-    let python = Command::new("python3")
-        .args(["-c", "import deltalake"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let python = crate::common::python_has("deltalake");
     if require_tool("the Python deltalake package", python) {
         let out = crate::common::python_output(&script);
         assert!(

@@ -109,11 +109,7 @@ fn suggestions_explain_themselves_and_beat_the_rules_in_force_on_the_simulator()
     );
 
     // outside readers see the derived tables as plain Delta tables
-    let python = std::process::Command::new("python3")
-        .args(["-c", "import deltalake"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let python = crate::common::python_has("deltalake");
     if !require_tool("the Python deltalake package", python) {
         return;
     }

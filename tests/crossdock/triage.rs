@@ -656,11 +656,7 @@ fn demo_inbox_is_real_deterministic_and_meets_the_goal() {
     );
 
     // outside readers see the tables as plain Delta tables
-    let python = std::process::Command::new("python3")
-        .args(["-c", "import deltalake"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let python = crate::common::python_has("deltalake");
     if !require_tool("the Python deltalake package", python) {
         return;
     }

@@ -379,15 +379,11 @@ async fn act(state: &AppState, principal: &Principal, body: ActionBody) -> Resul
         }
     }
     let n = audit.len();
-    let store = state.access.clone();
-    tokio::task::spawn_blocking(move || {
-        for (action, subject, before, after) in audit {
-            store.append_audit(&actor, &action, &subject, Some(before), Some(after))?;
-        }
-        Ok::<_, crossdock_access::AccessError>(())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("audit task: {e}")))??;
+    let rows = audit
+        .into_iter()
+        .map(|(action, subject, before, after)| (actor.clone(), action, subject, before, after))
+        .collect();
+    super::audit(state, rows).await?;
     Ok(n)
 }
 
@@ -421,18 +417,7 @@ pub(crate) async fn act_json(
 }
 
 fn back_to(value: &str) -> Result<String, ApiError> {
-    let ok = (value == "/inbox" || value.starts_with("/inbox?"))
-        && !value.contains("//")
-        && !value.contains('\\')
-        && value.chars().all(|c| !c.is_control());
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(ApiError::BadRequest(format!(
-            "form field back must be the inbox (/inbox...), got {}",
-            shown(value)
-        )))
-    }
+    super::back_to(value, "/inbox", false)
 }
 
 /// `POST /inbox/actions` from the page (CSRF checked by the guard).

@@ -358,22 +358,19 @@ async fn decide(
     decision::record(&state.warehouse, &decisions)
         .await
         .map_err(error_from)?;
-    let store = state.access.clone();
-    let audited = decisions.clone();
-    tokio::task::spawn_blocking(move || {
-        for d in &audited {
-            store.append_audit(
-                &d.decided_by,
-                &format!("reorder.{}", d.action.as_str()),
-                &d.key,
-                Some(d.audit_before()),
-                Some(d.audit_after()),
-            )?;
-        }
-        Ok::<_, crossdock_access::AccessError>(())
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("audit task: {e}")))??;
+    let rows = decisions
+        .iter()
+        .map(|d| {
+            (
+                d.decided_by.clone(),
+                format!("reorder.{}", d.action.as_str()),
+                d.key.clone(),
+                d.audit_before(),
+                d.audit_after(),
+            )
+        })
+        .collect();
+    super::audit(state, rows).await?;
     Ok(decisions)
 }
 
@@ -411,20 +408,7 @@ pub(crate) async fn decide_json(
 
 /// Where a form sends the planner back: a planning page, nothing else.
 fn back_to(value: &str) -> Result<String, ApiError> {
-    let ok = (value == "/planning"
-        || value.starts_with("/planning?")
-        || value.starts_with("/planning/items/"))
-        && !value.contains("//")
-        && !value.contains('\\')
-        && value.chars().all(|c| !c.is_control());
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(ApiError::BadRequest(format!(
-            "form field back must be a planning page (/planning...), got {}",
-            shown(value)
-        )))
-    }
+    super::back_to(value, "/planning", true)
 }
 
 fn form_decimal(name: &str, value: &str) -> Result<Option<Decimal>, ApiError> {
